@@ -1,0 +1,266 @@
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import type { ContainerEngine, ImageInfo, RegistryAuth } from '../docker/container-engine.js';
+import type { BuildSettings } from '../settings/build-settings.js';
+import { formatBytes, prepareSource, SourceError, type PreparedSource, type ScriptName } from '../source/prepare-source.js';
+import { BuildError } from './build-error.js';
+import { LABELS, readBuilderContract, type BuilderContract } from './builder-image.js';
+import { outputImageLabels, type SourceCommit } from './image-labels.js';
+import { LineSplitter, LogTail } from './log-lines.js';
+
+/** Label on every build container, so leftovers of a dead process can be found and removed. */
+export const BUILD_CONTAINER_LABEL = 'io.s2i-bot.build';
+
+/** Where the operator's CA bundle appears inside build containers (never committed into the image). */
+export const CA_BUNDLE_TARGET = '/run/s2i-bot/ca-certificates.crt';
+const CA_VARIABLES = ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'REQUESTS_CA_BUNDLE', 'PIP_CERT', 'GIT_SSL_CAINFO', 'CURL_CA_BUNDLE'];
+
+/** The entrypoint s2i uses for build containers: it runs any command and ignores the builder's ENTRYPOINT. */
+const BUILD_ENTRYPOINT = ['/usr/bin/env'];
+
+export type BuildPhase = 'builder' | 'source' | 'assemble' | 'commit';
+
+/** Progress of a build: a phase starting, or a line of script output. */
+export type BuildEvent =
+  | { kind: 'phase'; phase: BuildPhase; message: string }
+  | { kind: 'log'; line: string; stream: 'stdout' | 'stderr' };
+
+export interface BuildRequest {
+  /** Builder image reference. */
+  builder: string;
+  /** Output repository, without tag. */
+  repository: string;
+  tag: string;
+  /** Source as a tar stream (a directory packed by `packDirectory`, or a GitHub tarball). */
+  source: Readable;
+  /** Leading path components to drop from source entries (1 for GitHub tarballs). */
+  stripComponents?: number;
+  contextDir?: string;
+  /** Build environment; also stays in the image. Overrides `.s2i/environment`. */
+  env?: Record<string, string>;
+  commit?: SourceCommit;
+  sourceLocation?: string;
+  /** Credentials to pull the builder when it is not present locally. */
+  builderAuth?: RegistryAuth;
+  onEvent?: (event: BuildEvent) => void;
+}
+
+export interface BuildResult {
+  imageId: string;
+  /** `repository:tag`. */
+  reference: string;
+  sizeBytes: number;
+  durationMs: number;
+  labels: Record<string, string>;
+  /** Where each script came from. */
+  scripts: Record<'assemble' | 'run', 'source' | 'image'>;
+  /** Source entries left out because they were unsafe. */
+  droppedEntries: number;
+}
+
+/**
+ * Builds an image from source with an S2I builder image, following the openshift/source-to-image contract:
+ * the source lands at `<destination>/src`, `assemble` runs as the assemble user, and the container is
+ * committed with `run` as its command. The build container is always removed.
+ */
+export async function buildImage(
+  engine: ContainerEngine,
+  settings: BuildSettings,
+  request: BuildRequest,
+): Promise<BuildResult> {
+  const started = Date.now();
+  const emit = request.onEvent ?? (() => undefined);
+  const contextDir = request.contextDir ?? '';
+
+  emit({ kind: 'phase', phase: 'builder', message: `Using builder ${request.builder}` });
+  const builder = await loadBuilder(engine, request.builder, request.builderAuth);
+  const contract = readBuilderContract(request.builder, builder);
+
+  emit({ kind: 'phase', phase: 'source', message: contextDir ? `Preparing source (contextDir ${contextDir})` : 'Preparing source' });
+  const source = await prepare(request, settings, contextDir);
+  let containerId: string | undefined;
+  try {
+    for (const entry of source.dropped) emit({ kind: 'log', stream: 'stderr', line: `warning: left out ${entry.path}: ${entry.reason}` });
+    if (source.environmentProblems.length > 0) {
+      throw new BuildError({
+        step: 'source',
+        reason: `.s2i/environment line ${source.environmentProblems[0].line}: ${source.environmentProblems[0].message}`,
+        hint: 'write one KEY=VALUE per line in .s2i/environment; lines starting with # are comments',
+      });
+    }
+    const assemble = scriptPath('assemble', source, contract, request.builder);
+    const run = scriptPath('run', source, contract, request.builder);
+    const buildEnv = { ...source.environment, ...(request.env ?? {}) };
+    const envList = Object.entries(buildEnv).map(([key, value]) => `${key}=${value}`);
+    const caPrefix = settings.caBundle ? CA_VARIABLES.map((name) => `${name}=${CA_BUNDLE_TARGET}`) : [];
+
+    containerId = await engine.createContainer({
+      image: builder.id,
+      entrypoint: BUILD_ENTRYPOINT,
+      // CA variables go on the command line of env(1), not in the container config, so the commit never keeps them.
+      cmd: [...caPrefix, assemble.path],
+      user: contract.assembleUser,
+      env: envList,
+      labels: { [BUILD_CONTAINER_LABEL]: request.tag },
+      limits: {
+        memoryBytes: settings.memoryBytes,
+        nanoCpus: Math.round(settings.cpus * 1e9),
+        pidsLimit: settings.pidsLimit,
+        network: settings.network,
+      },
+      readOnlyMounts: settings.caBundle ? [{ source: settings.caBundle, target: CA_BUNDLE_TARGET }] : [],
+    });
+    await checkPaths(engine, containerId, request.builder, contract, [assemble, run]);
+    await engine.putArchive(containerId, contract.destination, createReadStream(source.tarPath));
+
+    emit({
+      kind: 'phase',
+      phase: 'assemble',
+      message: `Running assemble (${assemble.from === 'source' ? '.s2i/bin/assemble' : assemble.path}) as ${contract.assembleUser || 'root'}`,
+    });
+    const tail = new LogTail();
+    const splitters = {
+      stdout: new LineSplitter((line) => (tail.add(line), emit({ kind: 'log', stream: 'stdout', line }))),
+      stderr: new LineSplitter((line) => (tail.add(line), emit({ kind: 'log', stream: 'stderr', line }))),
+    };
+    const result = await engine.run(containerId, (chunk, stream) => splitters[stream].push(chunk), settings.timeoutSeconds * 1000);
+    splitters.stdout.flush();
+    splitters.stderr.flush();
+    if (result.timedOut) {
+      throw new BuildError({
+        step: 'assemble',
+        reason: `assemble did not finish within ${settings.timeoutSeconds}s and was stopped`,
+        hint: 'make the build faster, or ask the operator to raise S2I_BUILD_TIMEOUT',
+        logTail: tail.toArray(),
+      });
+    }
+    if (result.exitCode !== 0) {
+      throw new BuildError({
+        step: 'assemble',
+        reason: `assemble exited with code ${result.exitCode}${result.exitCode === 137 ? ' (killed: out of memory?)' : ''}`,
+        hint:
+          result.exitCode === 137
+            ? `the build may have run out of its ${formatBytes(settings.memoryBytes)} memory limit; ask the operator to raise S2I_BUILD_MEMORY`
+            : 'read the log tail above, fix the source or the build environment, and push again',
+        exitCode: result.exitCode,
+        logTail: tail.toArray(),
+      });
+    }
+
+    emit({ kind: 'phase', phase: 'commit', message: `Committing ${request.repository}:${request.tag}` });
+    const labels = {
+      ...builder.labels,
+      ...outputImageLabels({ builder: request.builder, sourceLocation: request.sourceLocation, contextDir, commit: request.commit }),
+    };
+    const imageId = await engine
+      .commit(containerId, {
+        repository: request.repository,
+        tag: request.tag,
+        cmd: [run.path],
+        entrypoint: builder.entrypoint,
+        user: contract.runUser,
+        env: mergeEnv(builder.env, envList),
+        labels,
+        workingDir: builder.workingDir,
+      })
+      .catch((cause: unknown) => {
+        throw new BuildError({ step: 'commit', reason: `the container could not be committed: ${(cause as Error).message}`, hint: 'check the Docker engine\'s disk space and logs', cause });
+      });
+    const image = await engine.inspectImage(imageId);
+    return {
+      imageId,
+      reference: `${request.repository}:${request.tag}`,
+      sizeBytes: image?.sizeBytes ?? 0,
+      durationMs: Date.now() - started,
+      labels,
+      scripts: { assemble: assemble.from, run: run.from },
+      droppedEntries: source.dropped.length,
+    };
+  } finally {
+    if (containerId) await engine.removeContainer(containerId).catch(() => undefined);
+    await source.dispose();
+  }
+}
+
+async function loadBuilder(engine: ContainerEngine, reference: string, auth: RegistryAuth | undefined): Promise<ImageInfo> {
+  const local = await engine.inspectImage(reference);
+  if (local) return local;
+  try {
+    await engine.pullImage(reference, auth);
+  } catch (cause) {
+    throw new BuildError({
+      step: 'builder',
+      reason: `builder image ${reference} is not on the Docker engine and could not be pulled: ${(cause as Error).message}`,
+      hint: 'check the builder name in the configuration, and that the engine can reach its registry with the credentials in DOCKER_CONFIG',
+      cause,
+    });
+  }
+  const pulled = await engine.inspectImage(reference);
+  if (!pulled) {
+    throw new BuildError({ step: 'builder', reason: `builder image ${reference} is missing after a pull`, hint: 'retry the build' });
+  }
+  return pulled;
+}
+
+async function prepare(request: BuildRequest, settings: BuildSettings, contextDir: string): Promise<PreparedSource> {
+  try {
+    return await prepareSource(request.source, {
+      stripComponents: request.stripComponents ?? 0,
+      contextDir,
+      maxBytes: settings.maxSourceBytes,
+    });
+  } catch (cause) {
+    if (cause instanceof SourceError) {
+      throw new BuildError({ step: 'source', reason: cause.message, hint: 'fix the source or the build configuration and try again', cause });
+    }
+    throw cause;
+  }
+}
+
+interface ResolvedScript {
+  name: ScriptName;
+  path: string;
+  from: 'source' | 'image';
+}
+
+function scriptPath(name: 'assemble' | 'run', source: PreparedSource, contract: BuilderContract, builder: string): ResolvedScript {
+  if (source.scripts.includes(name)) return { name, path: `${contract.destination}/scripts/${name}`, from: 'source' };
+  if (contract.imageScriptsDir !== undefined) return { name, path: `${contract.imageScriptsDir}/${name}`.replace(/^\/\//, '/'), from: 'image' };
+  throw new BuildError({
+    step: 'builder',
+    reason: `builder image ${builder} has no ${LABELS.scriptsUrl} label and the source has no .s2i/bin/${name}`,
+    hint: `use an S2I builder image (one with the ${LABELS.scriptsUrl} label) or add .s2i/bin/${name} to the source`,
+  });
+}
+
+async function checkPaths(
+  engine: ContainerEngine,
+  containerId: string,
+  builder: string,
+  contract: BuilderContract,
+  scripts: ResolvedScript[],
+): Promise<void> {
+  if (!(await engine.pathExists(containerId, contract.destination))) {
+    throw new BuildError({
+      step: 'builder',
+      reason: `builder image ${builder} has no directory ${contract.destination} (its ${LABELS.destination})`,
+      hint: `create ${contract.destination} in the builder image or fix its ${LABELS.destination} label`,
+    });
+  }
+  for (const script of scripts) {
+    if (script.from === 'image' && !(await engine.pathExists(containerId, script.path))) {
+      throw new BuildError({
+        step: 'builder',
+        reason: `builder image ${builder} has no ${script.name} script at ${script.path} (from its ${LABELS.scriptsUrl} label)`,
+        hint: `add ${script.path} to the builder image or provide .s2i/bin/${script.name} in the source`,
+      });
+    }
+  }
+}
+
+/** The builder's environment with the build's variables laid over it (same key: the build wins). */
+function mergeEnv(base: string[], overrides: string[]): string[] {
+  const keyOf = (entry: string) => entry.split('=', 1)[0];
+  const overridden = new Set(overrides.map(keyOf));
+  return [...base.filter((entry) => !overridden.has(keyOf(entry))), ...overrides];
+}

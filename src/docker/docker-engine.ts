@@ -1,0 +1,223 @@
+import Docker from 'dockerode';
+import { PassThrough, type Readable } from 'node:stream';
+import type {
+  CommitSpec,
+  ContainerEngine,
+  ContainerSpec,
+  ImageInfo,
+  OutputStream,
+  RegistryAuth,
+  RunResult,
+} from './container-engine.js';
+
+/** The Engine API version spoken by default: the newest one Debian 12's daemon (20.10) understands. */
+export const DEFAULT_API_VERSION = '1.41';
+
+/** An error the daemon reported inside a JSON progress stream (pull, push). */
+export class EngineStreamError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EngineStreamError';
+  }
+}
+
+interface ProgressEvent {
+  status?: string;
+  error?: string;
+  errorDetail?: { message?: string };
+  aux?: { Digest?: string; Tag?: string; Size?: number };
+}
+
+/**
+ * ContainerEngine over the Docker Engine API (dockerode). DOCKER_HOST selects the daemon,
+ * DOCKER_API_VERSION the API version (default 1.41).
+ */
+export class DockerEngine implements ContainerEngine {
+  readonly docker: Docker;
+
+  constructor(docker?: Docker) {
+    this.docker = docker ?? new Docker({ version: `v${process.env.DOCKER_API_VERSION ?? DEFAULT_API_VERSION}` });
+  }
+
+  async inspectImage(reference: string): Promise<ImageInfo | undefined> {
+    try {
+      const image = await this.docker.getImage(reference).inspect();
+      const config = image.Config ?? ({} as Docker.ImageInspectInfo['Config']);
+      return {
+        id: image.Id,
+        user: config.User ?? '',
+        entrypoint: normaliseCommand(config.Entrypoint),
+        cmd: normaliseCommand(config.Cmd),
+        env: config.Env ?? [],
+        labels: config.Labels ?? {},
+        workingDir: config.WorkingDir ?? '',
+        sizeBytes: image.Size,
+        repoDigests: image.RepoDigests ?? [],
+      };
+    } catch (error) {
+      if (statusCode(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async pullImage(reference: string, auth: RegistryAuth | undefined): Promise<void> {
+    const stream = (await this.docker.pull(reference, auth ? { authconfig: auth } : {})) as Readable;
+    await readProgress(stream);
+  }
+
+  async createContainer(spec: ContainerSpec): Promise<string> {
+    const container = await this.docker.createContainer({
+      Image: spec.image,
+      Entrypoint: spec.entrypoint,
+      Cmd: spec.cmd,
+      User: spec.user,
+      Env: spec.env,
+      Labels: spec.labels,
+      AttachStdin: false,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: false,
+      OpenStdin: false,
+      NetworkDisabled: spec.limits.network === 'none',
+      HostConfig: {
+        Privileged: false,
+        CapDrop: ['ALL'],
+        SecurityOpt: ['no-new-privileges'],
+        Memory: spec.limits.memoryBytes,
+        MemorySwap: spec.limits.memoryBytes,
+        NanoCpus: spec.limits.nanoCpus,
+        PidsLimit: spec.limits.pidsLimit,
+        NetworkMode: spec.limits.network,
+        Mounts: spec.readOnlyMounts.map((mount) => ({
+          Type: 'bind' as const,
+          Source: mount.source,
+          Target: mount.target,
+          ReadOnly: true,
+        })),
+        AutoRemove: false,
+      },
+    });
+    return container.id;
+  }
+
+  async putArchive(containerId: string, path: string, tar: Readable): Promise<void> {
+    await this.docker.getContainer(containerId).putArchive(tar, { path, copyUIDGID: '1' });
+  }
+
+  async pathExists(containerId: string, path: string): Promise<boolean> {
+    try {
+      await this.docker.getContainer(containerId).infoArchive({ path });
+      return true;
+    } catch (error) {
+      if (statusCode(error) === 404) return false;
+      throw error;
+    }
+  }
+
+  async run(
+    containerId: string,
+    onOutput: (chunk: Buffer, stream: OutputStream) => void,
+    timeoutMs: number,
+  ): Promise<RunResult> {
+    const container = this.docker.getContainer(containerId);
+    const attached = await container.attach({ stream: true, stdout: true, stderr: true });
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    stdout.on('data', (chunk: Buffer) => onOutput(chunk, 'stdout'));
+    stderr.on('data', (chunk: Buffer) => onOutput(chunk, 'stderr'));
+    const drained = new Promise<void>((resolve) => {
+      attached.on('end', resolve);
+      attached.on('close', resolve);
+      attached.on('error', resolve);
+    });
+    this.docker.modem.demuxStream(attached, stdout, stderr);
+
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      container.kill().catch(() => undefined);
+    }, timeoutMs);
+    try {
+      const waiting = container.wait();
+      await container.start();
+      const { StatusCode } = (await waiting) as { StatusCode: number };
+      // The attach stream ends right after the process; wait briefly so the last lines are not lost.
+      await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, 2000))]);
+      return { exitCode: StatusCode, timedOut };
+    } finally {
+      clearTimeout(timer);
+      (attached as unknown as Readable).destroy();
+    }
+  }
+
+  async commit(containerId: string, spec: CommitSpec): Promise<string> {
+    const result = (await this.docker.getContainer(containerId).commit({
+      _query: { container: containerId, repo: spec.repository, tag: spec.tag, pause: false },
+      _body: {
+        Cmd: spec.cmd,
+        Entrypoint: spec.entrypoint,
+        User: spec.user,
+        Env: spec.env,
+        Labels: spec.labels,
+        WorkingDir: spec.workingDir,
+      },
+    })) as { Id: string };
+    return result.Id;
+  }
+
+  async removeContainer(containerId: string): Promise<void> {
+    try {
+      await this.docker.getContainer(containerId).remove({ force: true, v: true });
+    } catch (error) {
+      const code = statusCode(error);
+      if (code === 404) return;
+      // 409: removal already in progress, which is what we want.
+      if (code === 409) return;
+      throw error;
+    }
+  }
+
+  async pushImage(repository: string, tag: string, auth: RegistryAuth | undefined): Promise<{ digest: string }> {
+    const image = this.docker.getImage(`${repository}:${tag}`);
+    const stream = (await image.push({ tag, ...(auth ? { authconfig: auth } : {}) })) as Readable;
+    const events = await readProgress(stream);
+    const digest = events.map((event) => event.aux?.Digest).find((value): value is string => Boolean(value));
+    if (!digest) throw new EngineStreamError('the registry did not report a digest for the pushed image');
+    return { digest };
+  }
+}
+
+function normaliseCommand(value: string | string[] | undefined | null): string[] | null {
+  if (value === undefined || value === null) return null;
+  return Array.isArray(value) ? value : [value];
+}
+
+function statusCode(error: unknown): number | undefined {
+  return typeof error === 'object' && error !== null && 'statusCode' in error
+    ? (error as { statusCode?: number }).statusCode
+    : undefined;
+}
+
+/** Reads a newline-delimited JSON progress stream; the first `error` event rejects. */
+async function readProgress(stream: Readable): Promise<ProgressEvent[]> {
+  const events: ProgressEvent[] = [];
+  let buffered = '';
+  for await (const chunk of stream) {
+    buffered += (chunk as Buffer).toString('utf8');
+    let newline: number;
+    while ((newline = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, newline).trim();
+      buffered = buffered.slice(newline + 1);
+      if (!line) continue;
+      const event = JSON.parse(line) as ProgressEvent;
+      if (event.error) throw new EngineStreamError(event.errorDetail?.message ?? event.error);
+      events.push(event);
+    }
+  }
+  if (buffered.trim()) {
+    const event = JSON.parse(buffered) as ProgressEvent;
+    if (event.error) throw new EngineStreamError(event.errorDetail?.message ?? event.error);
+    events.push(event);
+  }
+  return events;
+}

@@ -1,0 +1,256 @@
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { extract, pack, type Headers } from 'tar-stream';
+import { parseEnvironmentFile, type EnvironmentFileProblem } from './parse-environment-file.js';
+
+/** The S2I scripts a source tree may provide under `.s2i/bin/`. */
+export const SCRIPT_NAMES = ['assemble', 'run', 'save-artifacts', 'assemble-runtime'] as const;
+export type ScriptName = (typeof SCRIPT_NAMES)[number];
+
+export interface PrepareSourceOptions {
+  /** Leading path components to drop from every entry (1 for GitHub tarballs' `<owner>-<repo>-<sha>/`). */
+  stripComponents: number;
+  /** Subdirectory of the source to build; '' or '.' for the root. */
+  contextDir: string;
+  /** The source is refused when its files add up to more than this. */
+  maxBytes: number;
+}
+
+/** An entry left out of the build context because it could escape or harm the build container. */
+export interface DroppedEntry {
+  path: string;
+  reason: string;
+}
+
+/** A sanitised build context spooled to disk, ready to be extracted at the builder's destination. */
+export interface PreparedSource {
+  /** Tar with `src/...` (the context dir's content) and `scripts/...` (from `.s2i/bin/`). */
+  tarPath: string;
+  /** Scripts the source provides in `.s2i/bin/`. */
+  scripts: ScriptName[];
+  /** Variables from `.s2i/environment`. */
+  environment: Record<string, string>;
+  environmentProblems: EnvironmentFileProblem[];
+  dropped: DroppedEntry[];
+  fileCount: number;
+  bytes: number;
+  /** Removes the spooled tar. */
+  dispose(): Promise<void>;
+}
+
+export class SourceError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SourceError';
+  }
+}
+
+const MAX_SCRIPT_BYTES = 1024 * 1024;
+const MAX_ENVIRONMENT_BYTES = 64 * 1024;
+
+/**
+ * Streams a source tar into a sanitised build context on disk (never the whole source in memory).
+ * Paths with `..`, absolute paths, symlinks or hard links that point outside the tree, device files and
+ * set-uid bits are dropped or neutralised, so nothing lands outside `<destination>/src` in the container.
+ */
+export async function prepareSource(input: Readable, options: PrepareSourceOptions): Promise<PreparedSource> {
+  const dir = await mkdtemp(join(tmpdir(), 's2i-bot-source-'));
+  const tarPath = join(dir, 'context.tar');
+  const context = normaliseContextDir(options.contextDir);
+  const dropped: DroppedEntry[] = [];
+  const scripts = new Map<ScriptName, Buffer>();
+  const emittedFiles = new Set<string>();
+  let environmentText: string | undefined;
+  let fileCount = 0;
+  let bytes = 0;
+  let sawContextDir = context === '';
+
+  const output = pack();
+  const written = pipeline(output, createWriteStream(tarPath));
+  output.entry({ name: 'src/', type: 'directory', mode: 0o775 });
+
+  const unpack = extract();
+  const processing = (async () => {
+    for await (const entry of unpack) {
+      const header = entry.header;
+      const raw = stripComponents(header.name, options.stripComponents);
+      const location = raw === undefined ? undefined : relativeToContext(raw, context);
+      if (raw !== undefined && location?.inside && location.path === '') sawContextDir = true;
+      const skip = async (reason?: string) => {
+        if (reason) dropped.push({ path: header.name, reason });
+        entry.resume();
+        await new Promise((resolve) => entry.on('end', resolve));
+      };
+
+      if (header.type === 'pax-global-header' || header.type === 'pax-header' || raw === undefined) {
+        await skip();
+        continue;
+      }
+      if (!location) {
+        await skip('path leaves the source tree (absolute or ..)');
+        continue;
+      }
+      if (!location.inside || location.path === '') {
+        await skip();
+        continue;
+      }
+      sawContextDir = true;
+      const path = location.path;
+      const name = `src/${path}`;
+      switch (header.type) {
+        case 'directory':
+          output.entry({ name: `${name}/`, type: 'directory', mode: (header.mode ?? 0o755) & 0o777 | 0o700, mtime: header.mtime });
+          await skip();
+          break;
+        case 'symlink': {
+          const target = header.linkname ?? '';
+          if (!symlinkStaysInside(path, target)) {
+            await skip(`symlink to ${target} points outside the source tree`);
+            break;
+          }
+          output.entry({ name, type: 'symlink', linkname: target, mode: 0o777, mtime: header.mtime });
+          await skip();
+          break;
+        }
+        case 'link': {
+          const rawTarget = stripComponents(header.linkname ?? '', options.stripComponents);
+          const target = rawTarget === undefined ? undefined : relativeToContext(rawTarget, context);
+          if (!target?.inside || !emittedFiles.has(target.path)) {
+            await skip(`hard link to ${header.linkname} points outside the source tree`);
+            break;
+          }
+          output.entry({ name, type: 'link', linkname: `src/${target.path}`, mode: header.mode, mtime: header.mtime });
+          await skip();
+          break;
+        }
+        case 'file':
+        case 'contiguous-file': {
+          const size = header.size ?? 0;
+          bytes += size;
+          if (bytes > options.maxBytes) {
+            throw new SourceError(
+              `the source is larger than the ${formatBytes(options.maxBytes)} limit; ` +
+                'build a smaller contextDir or ask the operator to raise S2I_MAX_SOURCE_BYTES',
+            );
+          }
+          fileCount += 1;
+          emittedFiles.add(path);
+          const script = scriptName(path);
+          const keep = script || path === '.s2i/environment';
+          if (keep && size > (script ? MAX_SCRIPT_BYTES : MAX_ENVIRONMENT_BYTES)) {
+            throw new SourceError(`${path} is ${formatBytes(size)}, more than an S2I ${script ? 'script' : 'environment file'} may be`);
+          }
+          const fileHeader: Headers = { name, type: 'file', size, mode: (header.mode ?? 0o644) & 0o777, mtime: header.mtime };
+          if (keep) {
+            const content = await readAll(entry);
+            output.entry(fileHeader, content);
+            if (script) scripts.set(script, content);
+            else environmentText = content.toString('utf8');
+          } else {
+            await pipeline(entry, output.entry(fileHeader));
+          }
+          break;
+        }
+        default:
+          await skip(`${header.type} entries are not allowed in a build context`);
+      }
+    }
+  })();
+
+  try {
+    await Promise.all([pipeline(input, unpack), processing]);
+    if (!sawContextDir) {
+      throw new SourceError(`contextDir "${options.contextDir}" does not exist in the source; fix contextDir or add the directory`);
+    }
+    if (scripts.size > 0) {
+      output.entry({ name: 'scripts/', type: 'directory', mode: 0o775 });
+      for (const [script, content] of scripts) {
+        output.entry({ name: `scripts/${script}`, type: 'file', mode: 0o755, size: content.length }, content);
+      }
+    }
+    output.finalize();
+    await written;
+  } catch (error) {
+    unpack.destroy();
+    output.destroy();
+    await written.catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+    if (error instanceof SourceError) throw error;
+    throw new SourceError(`the source archive could not be read: ${(error as Error).message}`);
+  }
+
+  const parsed = environmentText === undefined ? { variables: {}, problems: [] } : parseEnvironmentFile(environmentText);
+  return {
+    tarPath,
+    scripts: [...scripts.keys()],
+    environment: parsed.variables,
+    environmentProblems: parsed.problems,
+    dropped,
+    fileCount,
+    bytes,
+    dispose: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+function normaliseContextDir(contextDir: string): string {
+  const trimmed = contextDir.trim();
+  if (trimmed === '' || trimmed === '.' || trimmed === './') return '';
+  const normalised = posix.normalize(trimmed).replace(/\/+$/, '');
+  if (posix.isAbsolute(normalised) || normalised === '..' || normalised.startsWith('../')) {
+    throw new SourceError(`contextDir "${contextDir}" must be a relative path inside the repository`);
+  }
+  return normalised === '.' ? '' : normalised;
+}
+
+function stripComponents(name: string, count: number): string | undefined {
+  if (count === 0) return name;
+  const parts = name.split('/');
+  if (parts.length <= count) return undefined;
+  return parts.slice(count).join('/');
+}
+
+/** Locates an entry relative to the context dir; undefined when the path itself is unsafe. */
+function relativeToContext(name: string, context: string): { inside: boolean; path: string } | undefined {
+  if (name.includes('\0') || name.startsWith('/')) return undefined;
+  const normalised = posix.normalize(name).replace(/\/+$/, '');
+  if (normalised === '..' || normalised.startsWith('../')) return undefined;
+  const path = normalised === '.' ? '' : normalised;
+  if (context === '') return { inside: true, path };
+  if (path === context) return { inside: true, path: '' };
+  if (path.startsWith(`${context}/`)) return { inside: true, path: path.slice(context.length + 1) };
+  return { inside: false, path };
+}
+
+function symlinkStaysInside(path: string, target: string): boolean {
+  if (target === '' || target.includes('\0') || posix.isAbsolute(target)) return false;
+  const resolved = posix.normalize(posix.join(posix.dirname(path), target));
+  return resolved !== '..' && !resolved.startsWith('../');
+}
+
+function scriptName(path: string): ScriptName | undefined {
+  if (!path.startsWith('.s2i/bin/')) return undefined;
+  const name = path.slice('.s2i/bin/'.length);
+  return (SCRIPT_NAMES as readonly string[]).includes(name) ? (name as ScriptName) : undefined;
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Formats a byte count for people: 1.5 GiB, 300 MiB. */
+export function formatBytes(value: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let index = 0;
+  let scaled = value;
+  while (scaled >= 1024 && index < units.length - 1) {
+    scaled /= 1024;
+    index += 1;
+  }
+  return `${Number.isInteger(scaled) ? scaled : scaled.toFixed(1)} ${units[index]}`;
+}
