@@ -3,8 +3,10 @@ import type { Readable } from 'node:stream';
 import type { ContainerEngine, ImageInfo, RegistryAuth } from '../docker/container-engine.js';
 import type { BuildSettings } from '../settings/build-settings.js';
 import { formatBytes, prepareSource, SourceError, type PreparedSource, type ScriptName } from '../source/prepare-source.js';
+import { chownTar } from '../source/chown-tar.js';
 import { BuildError } from './build-error.js';
 import { LABELS, readBuilderContract, type BuilderContract } from './builder-image.js';
+import { resolveContainerUser } from './container-user.js';
 import { outputImageLabels, type SourceCommit } from './image-labels.js';
 import { LineSplitter, LogTail } from './log-lines.js';
 
@@ -111,7 +113,8 @@ export async function buildImage(
       readOnlyMounts: settings.caBundle ? [{ source: settings.caBundle, target: CA_BUNDLE_TARGET }] : [],
     });
     await checkPaths(engine, containerId, request.builder, contract, [assemble, run]);
-    await engine.putArchive(containerId, contract.destination, createReadStream(source.tarPath));
+    const owner = await resolveContainerUser(engine, containerId, request.builder, contract.assembleUser);
+    await engine.putArchive(containerId, contract.destination, chownTar(createReadStream(source.tarPath), owner));
 
     emit({
       kind: 'phase',

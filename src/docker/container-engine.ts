@@ -76,8 +76,10 @@ export interface ContainerEngine {
   inspectImage(reference: string): Promise<ImageInfo | undefined>;
   pullImage(reference: string, auth: RegistryAuth | undefined): Promise<void>;
   createContainer(spec: ContainerSpec): Promise<string>;
-  /** Extracts a tar stream at `path` inside the container, owned by the container's user. */
+  /** Extracts a tar stream at `path` inside the container; entries keep the uid/gid of their tar headers. */
   putArchive(containerId: string, path: string, tar: Readable): Promise<void>;
+  /** Reads one regular file of a (created or stopped) container; undefined when it does not exist. */
+  readFile(containerId: string, path: string, maxBytes: number): Promise<Buffer | undefined>;
   /** Whether a path exists inside a (created or stopped) container. */
   pathExists(containerId: string, path: string): Promise<boolean>;
   /** Attaches, starts, and waits for the container; kills it when `timeoutMs` passes. */

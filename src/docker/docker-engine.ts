@@ -1,5 +1,6 @@
 import Docker from 'dockerode';
 import { PassThrough, type Readable } from 'node:stream';
+import tar from 'tar-stream';
 import type {
   CommitSpec,
   ContainerEngine,
@@ -101,12 +102,25 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async putArchive(containerId: string, path: string, tar: Readable): Promise<void> {
-    await this.docker.getContainer(containerId).putArchive(tar, { path, copyUIDGID: '1' });
+    await this.docker.getContainer(containerId).putArchive(tar, { path });
+  }
+
+  async readFile(containerId: string, path: string, maxBytes: number): Promise<Buffer | undefined> {
+    let archive: NodeJS.ReadableStream;
+    try {
+      archive = await this.docker.getContainer(containerId).getArchive({ path });
+    } catch (error) {
+      if (statusCode(error) === 404) return undefined;
+      throw error;
+    }
+    return firstFileOfTar(archive as Readable, maxBytes);
   }
 
   async pathExists(containerId: string, path: string): Promise<boolean> {
     try {
-      await this.docker.getContainer(containerId).infoArchive({ path });
+      // Not infoArchive: the HEAD request leaves its socket open, which keeps a CLI process alive for minutes.
+      const archive = (await this.docker.getContainer(containerId).getArchive({ path })) as Readable;
+      archive.destroy();
       return true;
     } catch (error) {
       if (statusCode(error) === 404) return false;
@@ -142,7 +156,9 @@ export class DockerEngine implements ContainerEngine {
       await container.start();
       const { StatusCode } = (await waiting) as { StatusCode: number };
       // The attach stream ends right after the process; wait briefly so the last lines are not lost.
-      await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, 2000))]);
+      let grace: NodeJS.Timeout | undefined;
+      await Promise.race([drained, new Promise((resolve) => (grace = setTimeout(resolve, 2000)))]);
+      clearTimeout(grace);
       return { exitCode: StatusCode, timedOut };
     } finally {
       clearTimeout(timer);
@@ -155,7 +171,8 @@ export class DockerEngine implements ContainerEngine {
       _query: { container: containerId, repo: spec.repository, tag: spec.tag, pause: false },
       _body: {
         Cmd: spec.cmd,
-        Entrypoint: spec.entrypoint,
+        // null would keep the build container's /usr/bin/env; [] clears it when the builder has none.
+        Entrypoint: spec.entrypoint ?? [],
         User: spec.user,
         Env: spec.env,
         Labels: spec.labels,
@@ -220,4 +237,26 @@ async function readProgress(stream: Readable): Promise<ProgressEvent[]> {
     events.push(event);
   }
   return events;
+}
+
+/** The content of the first regular file in a tar stream, refusing files larger than `maxBytes`. */
+async function firstFileOfTar(archive: Readable, maxBytes: number): Promise<Buffer | undefined> {
+  const extract = tar.extract();
+  archive.pipe(extract);
+  try {
+    for await (const entry of extract) {
+      if (entry.header.type !== 'file') {
+        entry.resume();
+        continue;
+      }
+      if ((entry.header.size ?? 0) > maxBytes) throw new Error(`${entry.header.name} is larger than ${maxBytes} bytes`);
+      const chunks: Buffer[] = [];
+      for await (const chunk of entry) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    }
+    return undefined;
+  } finally {
+    archive.unpipe(extract);
+    archive.resume();
+  }
 }
