@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { ContainerEngine, ImageInfo, RegistryAuth } from '../docker/container-engine.js';
@@ -10,8 +11,11 @@ import { resolveContainerUser } from './container-user.js';
 import { outputImageLabels, type SourceCommit } from './image-labels.js';
 import { LineSplitter, LogTail } from './log-lines.js';
 
-/** Label on every build container, so leftovers of a dead process can be found and removed. */
-export const BUILD_CONTAINER_LABEL = 'io.s2i-bot.build';
+/**
+ * Name prefix of every build container, so leftovers of a dead process can be found and removed.
+ * Not a label: a commit copies the container's labels into the image, and so into every container run from it.
+ */
+export const BUILD_CONTAINER_PREFIX = 's2i-bot-build-';
 
 /** Where the operator's CA bundle appears inside build containers (never committed into the image). */
 export const CA_BUNDLE_TARGET = '/run/s2i-bot/ca-certificates.crt';
@@ -97,13 +101,13 @@ export async function buildImage(
     const caPrefix = settings.caBundle ? CA_VARIABLES.map((name) => `${name}=${CA_BUNDLE_TARGET}`) : [];
 
     containerId = await engine.createContainer({
+      name: `${BUILD_CONTAINER_PREFIX}${request.tag.slice(0, 64)}-${randomBytes(4).toString('hex')}`,
       image: builder.id,
       entrypoint: BUILD_ENTRYPOINT,
       // CA variables go on the command line of env(1), not in the container config, so the commit never keeps them.
       cmd: [...caPrefix, assemble.path],
       user: contract.assembleUser,
       env: envList,
-      labels: { [BUILD_CONTAINER_LABEL]: request.tag },
       limits: {
         memoryBytes: settings.memoryBytes,
         nanoCpus: Math.round(settings.cpus * 1e9),

@@ -12,18 +12,20 @@ export class LineSplitter {
 
   push(chunk: Buffer): void {
     this.pending += this.decoder.decode(chunk, { stream: true });
-    const parts = this.pending.split(/\r\n|\n|\r/);
-    this.pending = parts.pop() ?? '';
+    // A trailing \r may be the first half of \r\n: keep it until the next chunk tells.
+    const held = this.pending.endsWith('\r') ? '\r' : '';
+    const parts = (held ? this.pending.slice(0, -1) : this.pending).split(/\r\n|\n|\r/);
+    this.pending = (parts.pop() ?? '') + held;
+    for (const line of parts) this.emit(line);
     if (this.pending.length > MAX_LINE_CHARS) {
       this.emit(this.pending);
       this.pending = '';
     }
-    for (const line of parts) this.emit(line);
   }
 
   flush(): void {
     this.pending += this.decoder.decode();
-    if (this.pending !== '') this.emit(this.pending);
+    for (const line of this.pending.split(/\r\n|\n|\r/).filter((part, index, all) => part !== '' || index < all.length - 1)) this.emit(line);
     this.pending = '';
   }
 

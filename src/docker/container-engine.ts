@@ -30,12 +30,13 @@ export interface ReadOnlyMount {
 }
 
 export interface ContainerSpec {
+  /** Container name; build containers are found by their name prefix (labels would be inherited by the commit). */
+  name: string;
   image: string;
   entrypoint: string[];
   cmd: string[];
   user: string;
   env: string[];
-  labels: Record<string, string>;
   limits: ContainerLimits;
   readOnlyMounts: ReadOnlyMount[];
 }

@@ -68,12 +68,12 @@ export class DockerEngine implements ContainerEngine {
 
   async createContainer(spec: ContainerSpec): Promise<string> {
     const container = await this.docker.createContainer({
+      name: spec.name,
       Image: spec.image,
       Entrypoint: spec.entrypoint,
       Cmd: spec.cmd,
       User: spec.user,
       Env: spec.env,
-      Labels: spec.labels,
       AttachStdin: false,
       AttachStdout: true,
       AttachStderr: true,
@@ -152,7 +152,8 @@ export class DockerEngine implements ContainerEngine {
       container.kill().catch(() => undefined);
     }, timeoutMs);
     try {
-      const waiting = container.wait();
+      // next-exit: a created container is already "not-running", so the default condition would return at once.
+      const waiting = container.wait({ condition: 'next-exit' });
       await container.start();
       const { StatusCode } = (await waiting) as { StatusCode: number };
       // The attach stream ends right after the process; wait briefly so the last lines are not lost.

@@ -1,3 +1,4 @@
+import { get } from 'node:http';
 import type Docker from 'dockerode';
 
 export interface RunningService {
@@ -37,12 +38,26 @@ export async function waitForHttp(port: number, path = '/', timeoutMs = 15_000):
   let lastError: unknown;
   while (Date.now() < deadline) {
     try {
-      const response = await fetch(`http://127.0.0.1:${port}${path}`);
-      return { status: response.status, body: await response.text() };
+      return await getOnce(port, path, Math.min(2_000, Math.max(1, deadline - Date.now())));
     } catch (error) {
       lastError = error;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
   throw new Error(`nothing answered on 127.0.0.1:${port}${path} within ${timeoutMs} ms: ${(lastError as Error)?.message}`);
+}
+
+// node:http rather than fetch: while the app is starting, docker-proxy accepts and then drops connections,
+// and each attempt needs its own timeout.
+function getOnce(port: number, path: string, timeoutMs: number): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = get({ host: '127.0.0.1', port, path, timeout: timeoutMs, agent: false }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      response.on('error', reject);
+    });
+    request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    request.on('error', reject);
+  });
 }
