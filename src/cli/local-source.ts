@@ -23,8 +23,22 @@ export async function describeLocalSource(dir: string): Promise<LocalSource> {
     const ref = await git('rev-parse', '--abbrev-ref', 'HEAD').catch(() => '');
     const origin = await git('remote', 'get-url', 'origin').catch(() => '');
     const dirty = (await git('status', '--porcelain', '--', '.')) !== '';
-    return { commit: { sha, author, date, message, ref: ref === 'HEAD' ? undefined : ref }, dirty, location: origin || absolute };
+    return { commit: { sha, author, date, message, ref: ref === 'HEAD' ? undefined : ref }, dirty, location: withoutCredentials(origin) || absolute };
   } catch {
     return { dirty: false, location: absolute };
+  }
+}
+
+/** A remote URL without the user/token part (`https://x-access-token:…@github.com/a/b` → `https://github.com/a/b`). */
+export function withoutCredentials(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.username && !parsed.password) return url;
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    // scp-like `git@github.com:a/b.git` is not a URL and carries no secret.
+    return url;
   }
 }
