@@ -1,5 +1,5 @@
 import { get } from 'node:http';
-import type Docker from 'dockerode';
+import type { DockerEngine } from './docker-engine.js';
 
 export interface RunningService {
   containerId: string;
@@ -12,7 +12,8 @@ export interface RunningService {
  * Runs an image as a service with one container port published on 127.0.0.1 (a random host port),
  * as the demo and the tests do to talk to a built image.
  */
-export async function runService(docker: Docker, image: string, containerPort: number): Promise<RunningService> {
+export async function runService(engine: DockerEngine, image: string, containerPort: number): Promise<RunningService> {
+  const docker = engine.docker;
   const key = `${containerPort}/tcp`;
   const container = await docker.createContainer({
     Image: image,

@@ -9,6 +9,7 @@ import {
   buildTestBuilder,
   docker,
   engine,
+  HTML_BUILDER,
   inspectImageConfig,
   leftoverBuildContainers,
   NODEJS_BUILDER,
@@ -99,10 +100,23 @@ describe('build/build-image (real engine)', () => {
   it('builds examples/hello-node with the bundled Node.js builder into an image that answers over HTTP', async () => {
     const { result } = await build({ builder: NODEJS_BUILDER, source: packDirectory('examples/hello-node') });
 
-    const service = await runService(docker, result.reference, 8080);
+    const service = await runService(engine, result.reference, 8080);
     try {
       const answer = await waitForHttp(service.hostPort, '/');
       expect(answer).toEqual({ status: 200, body: `${SENTENCE}\n` });
+    } finally {
+      await service.stop();
+    }
+  });
+
+  it('builds examples/hello-html with the bundled static HTML builder into an image that serves it', async () => {
+    const { result } = await build({ builder: HTML_BUILDER, source: packDirectory('examples/hello-html') });
+
+    const service = await runService(engine, result.reference, 8080);
+    try {
+      const answer = await waitForHttp(service.hostPort, '/');
+      expect(answer.status).toBe(200);
+      expect(answer.body).toContain(`<p>${SENTENCE}</p>`);
     } finally {
       await service.stop();
     }

@@ -1,6 +1,6 @@
 import Docker from 'dockerode';
 import tar from 'tar-stream';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { BUILD_CONTAINER_PREFIX } from '../../src/build/build-image.js';
 import { DEFAULT_API_VERSION, DockerEngine } from '../../src/docker/docker-engine.js';
 import type { BuildSettings } from '../../src/settings/build-settings.js';
