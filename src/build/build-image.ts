@@ -49,6 +49,8 @@ export interface BuildRequest {
   /** Credentials to pull the builder when it is not present locally. */
   builderAuth?: RegistryAuth;
   onEvent?: (event: BuildEvent) => void;
+  /** Cancels the build: a running assemble is killed, and the container removed as always. */
+  signal?: AbortSignal;
 }
 
 export interface BuildResult {
@@ -130,9 +132,11 @@ export async function buildImage(
       stdout: new LineSplitter((line) => (tail.add(line), emit({ kind: 'log', stream: 'stdout', line }))),
       stderr: new LineSplitter((line) => (tail.add(line), emit({ kind: 'log', stream: 'stderr', line }))),
     };
-    const result = await engine.run(containerId, (chunk, stream) => splitters[stream].push(chunk), settings.timeoutSeconds * 1000);
+    throwIfCancelled(request.signal);
+    const result = await engine.run(containerId, (chunk, stream) => splitters[stream].push(chunk), settings.timeoutSeconds * 1000, request.signal);
     splitters.stdout.flush();
     splitters.stderr.flush();
+    if (result.cancelled) throwIfCancelled(request.signal, tail.toArray());
     if (result.timedOut) {
       throw new BuildError({
         step: 'assemble',
@@ -154,6 +158,7 @@ export async function buildImage(
       });
     }
 
+    throwIfCancelled(request.signal);
     emit({ kind: 'phase', phase: 'commit', message: `Committing ${request.repository}:${request.tag}` });
     const labels = {
       ...builder.labels,
@@ -187,6 +192,11 @@ export async function buildImage(
     if (containerId) await engine.removeContainer(containerId).catch(() => undefined);
     await source.dispose();
   }
+}
+
+function throwIfCancelled(signal: AbortSignal | undefined, logTail: string[] = []): void {
+  if (!signal?.aborted) return;
+  throw new BuildError({ step: 'assemble', reason: 'the build was cancelled', hint: 'start the build again when it is wanted', logTail });
 }
 
 async function loadBuilder(engine: ContainerEngine, reference: string, auth: RegistryAuth | undefined): Promise<ImageInfo> {

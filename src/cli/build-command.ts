@@ -29,7 +29,7 @@ export interface BuildCommandResult {
 }
 
 /** `s2i-bot build`: the CLI face of the build engine. */
-export async function buildCommand(argv: string[], engine: ContainerEngine, out: Output): Promise<BuildCommandResult> {
+export async function buildCommand(argv: string[], engine: ContainerEngine, out: Output, signal?: AbortSignal): Promise<BuildCommandResult> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -63,6 +63,7 @@ export async function buildCommand(argv: string[], engine: ContainerEngine, out:
     env,
     commit: local.commit,
     sourceLocation: local.location,
+    signal,
     onEvent: (event: BuildEvent) => {
       if (event.kind === 'phase') out.phase(event.message);
       else if (!values.quiet) out.log(event.line);

@@ -64,6 +64,8 @@ export interface RegistryAuth {
 export interface RunResult {
   exitCode: number;
   timedOut: boolean;
+  /** The caller's signal aborted the run and the container was killed. */
+  cancelled: boolean;
 }
 
 export type OutputStream = 'stdout' | 'stderr';
@@ -83,11 +85,12 @@ export interface ContainerEngine {
   readFile(containerId: string, path: string, maxBytes: number): Promise<Buffer | undefined>;
   /** Whether a path exists inside a (created or stopped) container. */
   pathExists(containerId: string, path: string): Promise<boolean>;
-  /** Attaches, starts, and waits for the container; kills it when `timeoutMs` passes. */
+  /** Attaches, starts, and waits for the container; kills it when `timeoutMs` passes or `signal` aborts. */
   run(
     containerId: string,
     onOutput: (chunk: Buffer, stream: OutputStream) => void,
     timeoutMs: number,
+    signal?: AbortSignal,
   ): Promise<RunResult>;
   commit(containerId: string, spec: CommitSpec): Promise<string>;
   /** Removes a container and its anonymous volumes; absent containers are not an error. */

@@ -132,6 +132,7 @@ export class DockerEngine implements ContainerEngine {
     containerId: string,
     onOutput: (chunk: Buffer, stream: OutputStream) => void,
     timeoutMs: number,
+    signal?: AbortSignal,
   ): Promise<RunResult> {
     const container = this.docker.getContainer(containerId);
     const attached = await container.attach({ stream: true, stdout: true, stderr: true });
@@ -147,10 +148,16 @@ export class DockerEngine implements ContainerEngine {
     this.docker.modem.demuxStream(attached, stdout, stderr);
 
     let timedOut = false;
+    let cancelled = false;
     const timer = setTimeout(() => {
       timedOut = true;
       container.kill().catch(() => undefined);
     }, timeoutMs);
+    const cancel = () => {
+      cancelled = true;
+      container.kill().catch(() => undefined);
+    };
+    signal?.addEventListener('abort', cancel, { once: true });
     try {
       // next-exit: a created container is already "not-running", so the default condition would return at once.
       const waiting = container.wait({ condition: 'next-exit' });
@@ -160,9 +167,10 @@ export class DockerEngine implements ContainerEngine {
       let grace: NodeJS.Timeout | undefined;
       await Promise.race([drained, new Promise((resolve) => (grace = setTimeout(resolve, 2000)))]);
       clearTimeout(grace);
-      return { exitCode: StatusCode, timedOut };
+      return { exitCode: StatusCode, timedOut, cancelled };
     } finally {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', cancel);
       (attached as unknown as Readable).destroy();
     }
   }

@@ -1,12 +1,12 @@
 import { jest } from '@jest/globals';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildCommand } from '../../src/cli/build-command.js';
 import type { Output } from '../../src/cli/output.js';
-import { engine, inspectImageConfig, NODEJS_BUILDER, removeImages } from '../support/docker.js';
+import { engine, inspectImageConfig, leftoverBuildContainers, NODEJS_BUILDER, removeImages, uniqueTag } from '../support/docker.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 
 jest.setTimeout(120_000);
@@ -118,6 +118,35 @@ describe('cli/build-command (real engine and registry)', () => {
       const last = failure?.stderr.trim().split('\n').at(-1);
       expect(failure?.stdout).toContain('    npm ERR! missing script: build\n');
       expect(last).toBe('s2i-bot: assemble failed: assemble exited with code 4. Read the log tail above, fix the source or the build environment, and push again.');
+    });
+
+    it('cancels on Ctrl-C: kills and removes the build container and exits 130', async () => {
+      const source = await mkdtemp(join(tmpdir(), 's2i-bot-cli-cancel-'));
+      await mkdir(join(source, '.s2i/bin'), { recursive: true });
+      await writeFile(join(source, '.s2i/bin/assemble'), '#!/bin/sh\necho "---> sleeping"\nsleep 60\n', { mode: 0o755 });
+      const tag = uniqueTag();
+      const child = spawn('node', ['dist/src/cli/main.js', 'build', source, '--builder', NODEJS_BUILDER, '--image', `s2i-bot-test/cli-cancel:${tag}`]);
+      let stdout = '';
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+
+      await new Promise<void>((resolve) =>
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString();
+          if (stdout.includes('---> sleeping')) resolve();
+        }),
+      );
+      child.kill('SIGINT');
+      const code = await exited;
+      await rm(source, { recursive: true, force: true });
+
+      expect(code).toBe(130);
+      expect(stderr.trim().split('\n')).toEqual([
+        'warning: interrupted: stopping the build and removing its container (Ctrl-C again to quit at once)',
+        's2i-bot: assemble failed: the build was cancelled. Start the build again when it is wanted.',
+      ]);
+      expect(await leftoverBuildContainers(tag)).toEqual([]);
     });
 
     it('exits 2 with the usage when a required option is missing', async () => {
