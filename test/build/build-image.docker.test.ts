@@ -1,5 +1,8 @@
 import { jest } from '@jest/globals';
 import tar from 'tar-stream';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BuildError } from '../../src/build/build-error.js';
 import { buildImage, type BuildEvent, type BuildRequest } from '../../src/build/build-image.js';
@@ -267,6 +270,41 @@ describe('build/build-image (real engine)', () => {
         'socket=absent',
       ]),
     );
+  });
+
+  it('gives assemble the operator CA bundle read-only and keeps it and its variables out of the image', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 's2i-bot-ca-'));
+    const bundle = join(dir, 'ca.crt');
+    await writeFile(bundle, '-----BEGIN CERTIFICATE-----\nTESTONLY\n-----END CERTIFICATE-----\n');
+    const probe = [
+      '#!/bin/sh',
+      'echo "node=$NODE_EXTRA_CA_CERTS ssl=$SSL_CERT_FILE requests=$REQUESTS_CA_BUNDLE"',
+      'sed -n 2p "$NODE_EXTRA_CA_CERTS"',
+      'echo tamper >> "$NODE_EXTRA_CA_CERTS" 2>/dev/null && echo "bundle writable" || echo "bundle read-only"',
+      'mkdir -p /opt/app && cp -R /tmp/src/. /opt/app/',
+    ].join('\n');
+    const events: BuildEvent[] = [];
+
+    try {
+      const tag = uniqueTag();
+      created.push(`${OUTPUT}:${tag}`);
+      await buildImage(engine, testSettings({ caBundle: bundle }), {
+        builder: BUILDER,
+        repository: OUTPUT,
+        tag,
+        source: tarOf({ 'message.txt': 'x', '.s2i/bin/assemble': { content: probe, mode: 0o755 } }),
+        onEvent: (event) => events.push(event),
+      });
+
+      const target = '/run/s2i-bot/ca-certificates.crt';
+      expect(logLines(events)).toEqual(expect.arrayContaining([`node=${target} ssl=${target} requests=${target}`, 'TESTONLY', 'bundle read-only']));
+      const config = await inspectImageConfig(`${OUTPUT}:${tag}`);
+      expect((config.Env ?? []).filter((entry) => entry.includes(target))).toEqual([]);
+      // Only the empty mount point the engine created stays behind; the bundle's content never reaches the image.
+      expect(await runInImage(`${OUTPUT}:${tag}`, ['wc', '-c', target])).toEqual({ exitCode: 0, output: `0 ${target}\n` });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('names the scripts-url label when the builder has no scripts and the source brings none', async () => {
