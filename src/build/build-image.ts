@@ -118,8 +118,11 @@ export async function buildImage(
       },
       readOnlyMounts: settings.caBundle ? [{ source: settings.caBundle, target: CA_BUNDLE_TARGET }] : [],
     });
-    await checkPaths(engine, containerId, request.builder, contract, [assemble, run]);
-    const owner = await resolveContainerUser(engine, containerId, request.builder, contract.assembleUser);
+    // Each look into the container costs a filesystem mount on the engine: ask everything at once.
+    const [, owner] = await Promise.all([
+      checkPaths(engine, containerId, request.builder, contract, [assemble, run]),
+      resolveContainerUser(engine, containerId, request.builder, contract.assembleUser),
+    ]);
     await engine.putArchive(containerId, contract.destination, chownTar(createReadStream(source.tarPath), owner));
 
     emit({
@@ -257,15 +260,20 @@ async function checkPaths(
   contract: BuilderContract,
   scripts: ResolvedScript[],
 ): Promise<void> {
-  if (!(await engine.pathExists(containerId, contract.destination))) {
+  const imageScripts = scripts.filter((script) => script.from === 'image');
+  const [destinationExists, ...scriptsExist] = await Promise.all([
+    engine.pathExists(containerId, contract.destination),
+    ...imageScripts.map((script) => engine.pathExists(containerId, script.path)),
+  ]);
+  if (!destinationExists) {
     throw new BuildError({
       step: 'builder',
       reason: `builder image ${builder} has no directory ${contract.destination} (its ${LABELS.destination})`,
       hint: `create ${contract.destination} in the builder image or fix its ${LABELS.destination} label`,
     });
   }
-  for (const script of scripts) {
-    if (script.from === 'image' && !(await engine.pathExists(containerId, script.path))) {
+  for (const [index, script] of imageScripts.entries()) {
+    if (!scriptsExist[index]) {
       throw new BuildError({
         step: 'builder',
         reason: `builder image ${builder} has no ${script.name} script at ${script.path} (from its ${LABELS.scriptsUrl} label)`,
