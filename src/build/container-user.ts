@@ -48,6 +48,13 @@ export async function resolveContainerUser(
           hint: 'use a numeric gid in USER of the builder, or define the group in the image',
         });
       }
+      if (!/^\d+$/.test(group[2] ?? '')) {
+        throw new BuildError({
+          step: 'builder',
+          reason: `builder image ${builder} has an /etc/group entry for "${groupPart}" without a numeric gid`,
+          hint: 'fix /etc/group in the builder image or use a numeric gid in its USER',
+        });
+      }
       gid = Number(group[2]);
     }
   }

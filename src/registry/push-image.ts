@@ -36,7 +36,7 @@ export async function pushImage(
 }
 
 function explainPushFailure(cause: unknown, registry: string, hadCredentials: boolean, env: NodeJS.ProcessEnv): BuildError {
-  const message = (cause as Error).message ?? String(cause);
+  const message = (cause as Error | undefined)?.message ?? String(cause);
   const config = dockerConfigPath(env);
   if (/unauthori[sz]ed|authentication required|no basic auth credentials|401/i.test(message)) {
     return new BuildError({

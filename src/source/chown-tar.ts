@@ -10,7 +10,9 @@ export function chownTar(input: Readable, owner: { uid: number; gid: number }): 
   const extract = tar.extract();
   const pack = tar.pack();
   extract.on('entry', (header, stream, next) => {
-    const target = pack.entry({ ...header, uid: owner.uid, gid: owner.gid, uname: '', gname: '' }, (error) => {
+    // Only these fields are carried over: pax records of the input would override the new owner.
+    const { name, type, mode, mtime, size, linkname } = header;
+    const target = pack.entry({ name, type, mode, mtime, size, linkname, uid: owner.uid, gid: owner.gid }, (error) => {
       if (error) extract.destroy(error);
       else next();
     });

@@ -58,12 +58,22 @@ const MAX_ENVIRONMENT_BYTES = 64 * 1024;
  * set-uid bits are dropped or neutralised, so nothing lands outside `<destination>/src` in the container.
  */
 export async function prepareSource(input: Readable, options: PrepareSourceOptions): Promise<PreparedSource> {
+  const context = normaliseContextDir(options.contextDir);
   const dir = await mkdtemp(join(tmpdir(), 's2i-bot-source-'));
   const tarPath = join(dir, 'context.tar');
-  const context = normaliseContextDir(options.contextDir);
   const dropped: DroppedEntry[] = [];
   const scripts = new Map<ScriptName, Buffer>();
   const emittedFiles = new Set<string>();
+  /** Symlinks written so far: the extractor follows them, so nothing may be placed or linked through them. */
+  const symlinks = new Set<string>();
+  const symlinkOnPath = (path: string, includeSelf: boolean) => {
+    const parts = path.split('/');
+    for (let end = 1; end <= parts.length - (includeSelf ? 0 : 1); end += 1) {
+      const prefix = parts.slice(0, end).join('/');
+      if (symlinks.has(prefix)) return prefix;
+    }
+    return undefined;
+  };
   let environmentText: string | undefined;
   let fileCount = 0;
   let bytes = 0;
@@ -101,6 +111,11 @@ export async function prepareSource(input: Readable, options: PrepareSourceOptio
       sawContextDir = true;
       const path = location.path;
       const name = `src/${path}`;
+      const throughSymlink = symlinkOnPath(path, false);
+      if (throughSymlink !== undefined) {
+        await skip(`path goes through the symlink ${throughSymlink}`);
+        continue;
+      }
       switch (header.type) {
         case 'directory':
           output.entry({ name: `${name}/`, type: 'directory', mode: (header.mode ?? 0o755) & 0o777 | 0o700, mtime: header.mtime });
@@ -112,18 +127,20 @@ export async function prepareSource(input: Readable, options: PrepareSourceOptio
             await skip(`symlink to ${target} points outside the source tree`);
             break;
           }
-          output.entry({ name, type: 'symlink', linkname: target, mode: 0o777, mtime: header.mtime });
+          // Normalised, so a `..` never climbs out of a directory that is (or later becomes) a symlink.
+          output.entry({ name, type: 'symlink', linkname: posix.normalize(target), mode: 0o777, mtime: header.mtime });
+          symlinks.add(path);
           await skip();
           break;
         }
         case 'link': {
           const rawTarget = stripComponents(header.linkname ?? '', options.stripComponents);
           const target = rawTarget === undefined ? undefined : relativeToContext(rawTarget, context);
-          if (!target?.inside || !emittedFiles.has(target.path)) {
+          if (!target?.inside || !emittedFiles.has(target.path) || symlinkOnPath(target.path, true) !== undefined) {
             await skip(`hard link to ${header.linkname} points outside the source tree`);
             break;
           }
-          output.entry({ name, type: 'link', linkname: `src/${target.path}`, mode: header.mode, mtime: header.mtime });
+          output.entry({ name, type: 'link', linkname: `src/${target.path}`, mode: (header.mode ?? 0o644) & 0o777, mtime: header.mtime });
           await skip();
           break;
         }

@@ -1,0 +1,162 @@
+import { loadBuildSettings, SettingsError, type BuildSettings } from '../../src/settings/build-settings.js';
+
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+
+function settingsError(env: NodeJS.ProcessEnv): SettingsError {
+  try {
+    loadBuildSettings(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(SettingsError);
+    return error as SettingsError;
+  }
+  throw new Error(`loadBuildSettings accepted ${JSON.stringify(env)}`);
+}
+
+describe('settings/build-settings', () => {
+  it('has operator defaults when no variable is set', () => {
+    const settings = loadBuildSettings({});
+
+    expect(settings).toEqual<BuildSettings>({
+      memoryBytes: 2 * GiB,
+      cpus: 1,
+      pidsLimit: 1024,
+      timeoutSeconds: 30 * 60,
+      network: 'bridge',
+      caBundle: undefined,
+      maxSourceBytes: GiB,
+    });
+  });
+
+  it('treats empty variables as unset', () => {
+    const env = { S2I_BUILD_MEMORY: '', S2I_BUILD_CPUS: '', S2I_BUILD_PIDS: '', S2I_BUILD_TIMEOUT: '', S2I_BUILD_NETWORK: '', S2I_BUILD_CA_BUNDLE: '', S2I_MAX_SOURCE_BYTES: '' };
+
+    const settings = loadBuildSettings(env);
+
+    expect(settings).toEqual(loadBuildSettings({}));
+  });
+
+  it('reads every variable', () => {
+    const env = {
+      S2I_BUILD_MEMORY: '512m',
+      S2I_BUILD_CPUS: '1.5',
+      S2I_BUILD_PIDS: '256',
+      S2I_BUILD_TIMEOUT: '900s',
+      S2I_BUILD_NETWORK: 'none',
+      S2I_BUILD_CA_BUNDLE: '/etc/pki/ca.pem',
+      S2I_MAX_SOURCE_BYTES: '100m',
+    };
+
+    const settings = loadBuildSettings(env);
+
+    expect(settings).toEqual<BuildSettings>({
+      memoryBytes: 512 * MiB,
+      cpus: 1.5,
+      pidsLimit: 256,
+      timeoutSeconds: 900,
+      network: 'none',
+      caBundle: '/etc/pki/ca.pem',
+      maxSourceBytes: 100 * MiB,
+    });
+  });
+
+  it.each<[string, number]>([
+    ['1048576', MiB],
+    ['100b', 100],
+    ['64k', 64 * 1024],
+    ['512m', 512 * MiB],
+    ['512M', 512 * MiB],
+    ['512mb', 512 * MiB],
+    ['512MiB', 512 * MiB],
+    ['2g', 2 * GiB],
+    ['2G', 2 * GiB],
+    ['1.5g', 1.5 * GiB],
+    ['1t', 1024 ** 4],
+    [' 3 g ', 3 * GiB],
+    ['0.5k', 512],
+    ['1.0001k', 1024],
+  ])('reads the size %j', (value, bytes) => {
+    expect(loadBuildSettings({ S2I_BUILD_MEMORY: value }).memoryBytes).toBe(bytes);
+    expect(loadBuildSettings({ S2I_MAX_SOURCE_BYTES: value }).maxSourceBytes).toBe(bytes);
+  });
+
+  it.each(['S2I_BUILD_MEMORY', 'S2I_MAX_SOURCE_BYTES'])('refuses invalid sizes in %s, naming the variable', (name) => {
+    for (const value of ['0', '0g', '-1g', 'lots', '2x', '2gg', 'g', '1,5g', '1e9', '0.5', '0.9b']) {
+      const error = settingsError({ [name]: value });
+
+      expect(error.message).toBe(`${name} must be a size such as 512m or 2g, got "${value}"`);
+    }
+  });
+
+  it.each<[string, number]>([
+    ['2', 2],
+    ['0.5', 0.5],
+    ['1.5', 1.5],
+    ['16', 16],
+  ])('reads S2I_BUILD_CPUS=%j', (value, cpus) => {
+    expect(loadBuildSettings({ S2I_BUILD_CPUS: value }).cpus).toBe(cpus);
+  });
+
+  it.each(['0.001', '0.0049'])('refuses S2I_BUILD_CPUS=%j, which the engine would read as unlimited', (value) => {
+    const error = settingsError({ S2I_BUILD_CPUS: value });
+
+    expect(error.message).toBe(`S2I_BUILD_CPUS must be at least 0.01, got "${value}"`);
+  });
+
+  it.each(['0', '-1', 'two', 'Infinity', 'NaN', ' '])('refuses S2I_BUILD_CPUS=%j', (value) => {
+    const error = settingsError({ S2I_BUILD_CPUS: value });
+
+    expect(error.message).toBe(`S2I_BUILD_CPUS must be a positive number, got "${value}"`);
+  });
+
+  it.each<[string, number]>([
+    ['1', 1],
+    ['100', 100],
+    ['100.7', 100],
+    ['4096', 4096],
+  ])('reads S2I_BUILD_PIDS=%j as a whole number', (value, pids) => {
+    expect(loadBuildSettings({ S2I_BUILD_PIDS: value }).pidsLimit).toBe(pids);
+  });
+
+  it.each(['0', '-5', 'many', '0.5'])('refuses S2I_BUILD_PIDS=%j, which would give no usable process limit', (value) => {
+    const error = settingsError({ S2I_BUILD_PIDS: value });
+
+    expect(error.message).toMatch(/^S2I_BUILD_PIDS must be /);
+    expect(error.message).toContain(`"${value}"`);
+  });
+
+  it.each<[string, number]>([
+    ['45', 45],
+    ['900s', 900],
+    ['900S', 900],
+    ['30m', 1800],
+    ['1h', 3600],
+    ['1.5h', 5400],
+    [' 10 m ', 600],
+  ])('reads S2I_BUILD_TIMEOUT=%j', (value, seconds) => {
+    expect(loadBuildSettings({ S2I_BUILD_TIMEOUT: value }).timeoutSeconds).toBe(seconds);
+  });
+
+  it.each(['0', '0s', '-1m', '1d', '10 minutes', 'soon', '1h30m'])('refuses S2I_BUILD_TIMEOUT=%j', (value) => {
+    const error = settingsError({ S2I_BUILD_TIMEOUT: value });
+
+    expect(error.message).toBe(`S2I_BUILD_TIMEOUT must be a duration such as 900s, 30m or 1h, got "${value}"`);
+  });
+
+  it.each(['bridge', 'none'] as const)('reads S2I_BUILD_NETWORK=%s', (network) => {
+    expect(loadBuildSettings({ S2I_BUILD_NETWORK: network }).network).toBe(network);
+  });
+
+  it.each(['host', 'container:abc', 'BRIDGE', 'default'])('refuses S2I_BUILD_NETWORK=%j', (value) => {
+    const error = settingsError({ S2I_BUILD_NETWORK: value });
+
+    expect(error.message).toBe(`S2I_BUILD_NETWORK must be "bridge" or "none", got "${value}"`);
+  });
+
+  it('gives errors named SettingsError', () => {
+    const error = settingsError({ S2I_BUILD_CPUS: 'x' });
+
+    expect(error.name).toBe('SettingsError');
+    expect(error).toBeInstanceOf(Error);
+  });
+});

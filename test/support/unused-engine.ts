@@ -1,0 +1,53 @@
+import type { Readable } from 'node:stream';
+import type {
+  CommitSpec,
+  ContainerEngine,
+  ContainerSpec,
+  ImageInfo,
+  OutputStream,
+  RegistryAuth,
+  RunResult,
+} from '../../src/docker/container-engine.js';
+
+/**
+ * A ContainerEngine whose every call fails the test: unit tests extend it and override only the calls the code
+ * under test is allowed to make, so any other call is caught.
+ */
+export class UnusedEngine implements ContainerEngine {
+  constructor(private readonly subject: string) {}
+
+  private unused(call: string): never {
+    throw new Error(`${call} is not used by ${this.subject}`);
+  }
+
+  inspectImage(_reference: string): Promise<ImageInfo | undefined> {
+    this.unused('inspectImage');
+  }
+  pullImage(_reference: string, _auth: RegistryAuth | undefined): Promise<void> {
+    this.unused('pullImage');
+  }
+  createContainer(_spec: ContainerSpec): Promise<string> {
+    this.unused('createContainer');
+  }
+  putArchive(_containerId: string, _path: string, _tar: Readable): Promise<void> {
+    this.unused('putArchive');
+  }
+  readFile(_containerId: string, _path: string, _maxBytes: number): Promise<Buffer | undefined> {
+    this.unused('readFile');
+  }
+  pathExists(_containerId: string, _path: string): Promise<boolean> {
+    this.unused('pathExists');
+  }
+  run(_containerId: string, _onOutput: (chunk: Buffer, stream: OutputStream) => void, _timeoutMs: number, _signal?: AbortSignal): Promise<RunResult> {
+    this.unused('run');
+  }
+  commit(_containerId: string, _spec: CommitSpec): Promise<string> {
+    this.unused('commit');
+  }
+  removeContainer(_containerId: string): Promise<void> {
+    this.unused('removeContainer');
+  }
+  pushImage(_repository: string, _tag: string, _auth: RegistryAuth | undefined): Promise<{ digest: string }> {
+    this.unused('pushImage');
+  }
+}
