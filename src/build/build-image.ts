@@ -5,6 +5,7 @@ import type { ContainerEngine, ImageInfo, RegistryAuth } from '../docker/contain
 import type { BuildSettings } from '../settings/build-settings.js';
 import { formatBytes, prepareSource, SourceError, type PreparedSource, type ScriptName } from '../source/prepare-source.js';
 import { chownTar } from '../source/chown-tar.js';
+import { parsePullReference } from '../registry/image-reference.js';
 import { BuildError } from './build-error.js';
 import { LABELS, readBuilderContract, type BuilderContract } from './builder-image.js';
 import { resolveContainerUser } from './container-user.js';
@@ -46,8 +47,8 @@ export interface BuildRequest {
   env?: Record<string, string>;
   commit?: SourceCommit;
   sourceLocation?: string;
-  /** Credentials to pull the builder when it is not present locally. */
-  builderAuth?: RegistryAuth;
+  /** Credentials for pulling the builder from `registry` when it is not on the engine (undefined: anonymous). */
+  pullAuth?: (registry: string) => Promise<RegistryAuth | undefined>;
   onEvent?: (event: BuildEvent) => void;
   /** Cancels the build: a running assemble is killed, and the container removed as always. */
   signal?: AbortSignal;
@@ -81,7 +82,7 @@ export async function buildImage(
   const contextDir = request.contextDir ?? '';
 
   emit({ kind: 'phase', phase: 'builder', message: `Using builder ${request.builder}` });
-  const builder = await loadBuilder(engine, request.builder, request.builderAuth);
+  const builder = await loadBuilder(engine, request.builder, request.pullAuth);
   const contract = readBuilderContract(request.builder, builder);
 
   emit({ kind: 'phase', phase: 'source', message: contextDir ? `Preparing source (contextDir ${contextDir})` : 'Preparing source' });
@@ -202,11 +203,21 @@ function throwIfCancelled(signal: AbortSignal | undefined, logTail: string[] = [
   throw new BuildError({ step: 'assemble', reason: 'the build was cancelled', hint: 'start the build again when it is wanted', logTail });
 }
 
-async function loadBuilder(engine: ContainerEngine, reference: string, auth: RegistryAuth | undefined): Promise<ImageInfo> {
+async function loadBuilder(
+  engine: ContainerEngine,
+  reference: string,
+  pullAuth: BuildRequest['pullAuth'],
+): Promise<ImageInfo> {
+  let pull: { registry: string; reference: string };
+  try {
+    pull = parsePullReference(reference);
+  } catch (cause) {
+    throw new BuildError({ step: 'builder', reason: (cause as Error).message, hint: 'fix the builder image name', cause });
+  }
   const local = await engine.inspectImage(reference);
   if (local) return local;
   try {
-    await engine.pullImage(reference, auth);
+    await engine.pullImage(pull.reference, await pullAuth?.(pull.registry));
   } catch (cause) {
     throw new BuildError({
       step: 'builder',

@@ -3,6 +3,7 @@ import { BuildError } from '../build/build-error.js';
 import { buildImage, type BuildEvent, type BuildResult } from '../build/build-image.js';
 import type { ContainerEngine } from '../docker/container-engine.js';
 import { parseImageReference } from '../registry/image-reference.js';
+import { registryAuth } from '../registry/docker-config.js';
 import { pushImage, type PushResult } from '../registry/push-image.js';
 import { loadBuildSettings } from '../settings/build-settings.js';
 import { formatBytes } from '../source/prepare-source.js';
@@ -64,6 +65,7 @@ export async function buildCommand(argv: string[], engine: ContainerEngine, out:
     commit: local.commit,
     sourceLocation: local.location,
     signal,
+    pullAuth: (registry) => registryAuth(registry),
     onEvent: (event: BuildEvent) => {
       if (event.kind === 'phase') out.phase(event.message);
       else if (!values.quiet) out.log(event.line);

@@ -20,6 +20,22 @@ export class ImageReferenceError extends Error {
 }
 
 /**
+ * A reference to pull: `[host/]path[:tag][@digest]`. Digests are allowed here (a builder may be pinned), and a
+ * reference with neither tag nor digest gets `:latest`, because the Engine API pulls every tag without one.
+ */
+export function parsePullReference(value: string): { registry: string; reference: string } {
+  const trimmed = value.trim();
+  const at = trimmed.indexOf('@');
+  const digest = at < 0 ? undefined : trimmed.slice(at + 1);
+  if (digest !== undefined && !/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[A-Fa-f0-9]{32,}$/.test(digest)) {
+    throw new ImageReferenceError(`"${value}" has an invalid digest; write it as repository@sha256:<64 hex digits>`);
+  }
+  const named = parseImageReference(at < 0 ? trimmed : trimmed.slice(0, at));
+  const reference = digest !== undefined ? `${at < 0 ? trimmed : trimmed.slice(0, at)}@${digest}` : `${named.repository}:${named.tag ?? 'latest'}`;
+  return { registry: named.registry, reference };
+}
+
+/**
  * Parses `[host[:port]/]path[:tag]` the way the docker CLI does: the first component is a registry
  * host when it contains a dot or a colon or is `localhost`.
  */

@@ -4,10 +4,11 @@ import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { BuildError } from '../../src/build/build-error.js';
 import { buildCommand } from '../../src/cli/build-command.js';
 import type { Output } from '../../src/cli/output.js';
-import { engine, inspectImageConfig, leftoverBuildContainers, NODEJS_BUILDER, removeImages, uniqueTag } from '../support/docker.js';
-import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { engine, HTML_BUILDER, inspectImageConfig, leftoverBuildContainers, NODEJS_BUILDER, removeImages, uniqueTag } from '../support/docker.js';
+import { dockerConfigWith, startRegistry, type TestRegistry } from '../support/registry.js';
 
 jest.setTimeout(120_000);
 
@@ -96,6 +97,43 @@ describe('cli/build-command (real engine and registry)', () => {
 
     expect(lines[0]).toBe(`warning: ${repo} has uncommitted changes: the image is built from the files as they are, not from ${sha.slice(0, 7)}`);
     expect(lines.some((line) => line.startsWith('    '))).toBe(false);
+  });
+
+  it('pulls a builder that is not on the engine with the DOCKER_CONFIG credentials of its registry', async () => {
+    const credentials = { username: 'builder-reader', password: 'builder-secret' };
+    const privateRegistry = await startRegistry(credentials);
+    const config = await dockerConfigWith(privateRegistry.address, credentials);
+    const builder = `${privateRegistry.address}/builders/html`;
+    const auth = { ...credentials, serveraddress: privateRegistry.address };
+    await engine.docker.getImage(HTML_BUILDER).tag({ repo: builder, tag: 'v1' });
+    await engine.pushImage(builder, 'v1', auth);
+    await removeImages(`${builder}:v1`);
+    const previous = process.env.DOCKER_CONFIG;
+    const { lines, output } = recorder();
+    images.push(`s2i-bot-test/cli-pulled:${sha}`);
+
+    try {
+      process.env.DOCKER_CONFIG = join(repo, 'no-docker-config');
+      const anonymous = await buildCommand([repo, '--builder', `${builder}:v1`, '--image', 's2i-bot-test/cli-pulled'], engine, recorder().output).catch(
+        (caught: unknown) => caught as BuildError,
+      );
+      expect(anonymous).toBeInstanceOf(BuildError);
+      expect((anonymous as BuildError).reason).toMatch(
+        new RegExp(`^builder image ${privateRegistry.address.replace(/\./g, '\\.')}/builders/html:v1 is not on the Docker engine and could not be pulled: .*no basic auth credentials`),
+      );
+
+      process.env.DOCKER_CONFIG = config.dir;
+      await buildCommand([repo, '--builder', `${builder}:v1`, '--image', 's2i-bot-test/cli-pulled'], engine, output);
+
+      expect(lines).toContain('    ---> Build complete');
+      expect((await inspectImageConfig(`s2i-bot-test/cli-pulled:${sha}`)).Labels?.['io.openshift.s2i.build.image']).toBe(`${builder}:v1`);
+    } finally {
+      process.env.DOCKER_CONFIG = previous;
+      if (previous === undefined) delete process.env.DOCKER_CONFIG;
+      await removeImages(`${builder}:v1`);
+      await config.remove();
+      await privateRegistry.stop();
+    }
   });
 
   describe('as a process', () => {

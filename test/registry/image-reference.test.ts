@@ -1,4 +1,4 @@
-import { DOCKER_HUB, ImageReferenceError, parseImageReference, type ImageReference } from '../../src/registry/image-reference.js';
+import { DOCKER_HUB, ImageReferenceError, parseImageReference, parsePullReference, type ImageReference } from '../../src/registry/image-reference.js';
 
 describe('registry/image-reference', () => {
   it.each<[string, ImageReference]>([
@@ -72,5 +72,22 @@ describe('registry/image-reference', () => {
 
     expect(caught).toBeInstanceOf(Error);
     expect((caught as Error).name).toBe('ImageReferenceError');
+  });
+
+  describe('parsePullReference', () => {
+    it.each<[string, { registry: string; reference: string }]>([
+      ['nodejs-builder', { registry: 'docker.io', reference: 'nodejs-builder:latest' }],
+      ['quay.io/acme/builder:20', { registry: 'quay.io', reference: 'quay.io/acme/builder:20' }],
+      ['127.0.0.1:5000/b@sha256:abababababababababababababababababababababababababababababababab', { registry: '127.0.0.1:5000', reference: '127.0.0.1:5000/b@sha256:abababababababababababababababababababababababababababababababab' }],
+      ['ghcr.io/a/b:1@sha256:abababababababababababababababababababababababababababababababab', { registry: 'ghcr.io', reference: 'ghcr.io/a/b:1@sha256:abababababababababababababababababababababababababababababababab' }],
+    ])('reads %j as a reference to pull', (value, expected) => {
+      const parsed = parsePullReference(value);
+
+      expect(parsed).toEqual(expected);
+    });
+
+    it.each(['repo@sha256:xyz', 'repo@', 'repo@sha256:' + 'a'.repeat(10), 'UPPER/case:1'])('refuses %j', (value) => {
+      expect(() => parsePullReference(value)).toThrow(ImageReferenceError);
+    });
   });
 });
