@@ -6,9 +6,9 @@ import type { BuildSettings } from '../settings/build-settings.js';
 import { formatBytes, prepareSource, SourceError, type PreparedSource, type ScriptName } from '../source/prepare-source.js';
 import { chownTar } from '../source/chown-tar.js';
 import { parsePullReference } from '../registry/image-reference.js';
-import { BuildError } from './build-error.js';
+import { BuildError, toBuildError, type BuildStep } from './build-error.js';
 import { LABELS, readBuilderContract, type BuilderContract } from './builder-image.js';
-import { resolveContainerUser } from './container-user.js';
+import { resolveContainerUser, type NumericUser } from './container-user.js';
 import { outputImageLabels, type SourceCommit } from './image-labels.js';
 import { LineSplitter, LogTail } from './log-lines.js';
 
@@ -77,8 +77,25 @@ export async function buildImage(
   settings: BuildSettings,
   request: BuildRequest,
 ): Promise<BuildResult> {
+  let step: BuildStep = 'builder';
+  const emit = (event: BuildEvent) => {
+    if (event.kind === 'phase') step = event.phase;
+    request.onEvent?.(event);
+  };
+  try {
+    return await runBuild(engine, settings, request, emit);
+  } catch (error) {
+    throw toBuildError(error, step);
+  }
+}
+
+async function runBuild(
+  engine: ContainerEngine,
+  settings: BuildSettings,
+  request: BuildRequest,
+  emit: (event: BuildEvent) => void,
+): Promise<BuildResult> {
   const started = Date.now();
-  const emit = request.onEvent ?? (() => undefined);
   const contextDir = request.contextDir ?? '';
 
   emit({ kind: 'phase', phase: 'builder', message: `Using builder ${request.builder}` });
@@ -119,11 +136,7 @@ export async function buildImage(
       },
       readOnlyMounts: settings.caBundle ? [{ source: settings.caBundle, target: CA_BUNDLE_TARGET }] : [],
     });
-    // Each look into the container costs a filesystem mount on the engine: ask everything at once.
-    const [, owner] = await Promise.all([
-      checkPaths(engine, containerId, request.builder, contract, [assemble, run]),
-      resolveContainerUser(engine, containerId, request.builder, contract.assembleUser),
-    ]);
+    const owner = await verifyBuilder(engine, containerId, builder.id, request.builder, contract, [assemble, run]);
     await engine.putArchive(containerId, contract.destination, chownTar(createReadStream(source.tarPath), owner));
 
     emit({
@@ -262,6 +275,34 @@ function scriptPath(name: 'assemble' | 'run', source: PreparedSource, contract: 
     reason: `builder image ${builder} has no ${LABELS.scriptsUrl} label and the source has no .s2i/bin/${name}`,
     hint: `use an S2I builder image (one with the ${LABELS.scriptsUrl} label) or add .s2i/bin/${name} to the source`,
   });
+}
+
+/**
+ * Builder checks already passed, by image ID (content-addressed, so a hit means the same files): each look into
+ * a container costs the engine a filesystem mount, so a builder is inspected once, not on every build.
+ */
+const verifiedBuilders = new Map<string, NumericUser>();
+const VERIFIED_BUILDERS_LIMIT = 256;
+
+/** Checks the builder's destination and scripts exist and resolves the assemble user to numbers. */
+async function verifyBuilder(
+  engine: ContainerEngine,
+  containerId: string,
+  imageId: string,
+  builder: string,
+  contract: BuilderContract,
+  scripts: ResolvedScript[],
+): Promise<NumericUser> {
+  const key = JSON.stringify([imageId, contract.destination, contract.assembleUser, scripts.filter((script) => script.from === 'image').map((script) => script.path)]);
+  const known = verifiedBuilders.get(key);
+  if (known) return known;
+  const [, owner] = await Promise.all([
+    checkPaths(engine, containerId, builder, contract, scripts),
+    resolveContainerUser(engine, containerId, builder, contract.assembleUser),
+  ]);
+  if (verifiedBuilders.size >= VERIFIED_BUILDERS_LIMIT) verifiedBuilders.delete(verifiedBuilders.keys().next().value as string);
+  verifiedBuilders.set(key, owner);
+  return owner;
 }
 
 async function checkPaths(

@@ -100,3 +100,8 @@ function demux(buffer: Buffer): string {
   }
   return Buffer.concat(parts).toString('utf8');
 }
+
+/** An engine for a Docker socket that does not exist, as when the engine is down. */
+export function unreachableEngine(socketPath: string): DockerEngine {
+  return new DockerEngine(new Docker({ socketPath, version: `v${DEFAULT_API_VERSION}` }));
+}
