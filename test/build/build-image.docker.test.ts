@@ -229,12 +229,12 @@ describe('build/build-image (real engine)', () => {
     const source = tarOf({ '.s2i/bin/assemble': { content: '#!/bin/sh\necho "---> sleeping"\nsleep 60\n', mode: 0o755 } });
     const tag = uniqueTag();
 
-    const error = (await buildImage(engine, testSettings({ timeoutSeconds: 1 }), { builder: BUILDER, repository: OUTPUT, tag, source }).catch(
+    const error = (await buildImage(engine, testSettings({ timeoutSeconds: 3 }), { builder: BUILDER, repository: OUTPUT, tag, source }).catch(
       (caught: unknown) => caught,
     )) as BuildError;
 
     expect(error).toBeInstanceOf(BuildError);
-    expect(error.reason).toBe('assemble did not finish within 1s and was stopped');
+    expect(error.reason).toBe('assemble did not finish within 3s and was stopped');
     expect(error.logTail).toContain('---> sleeping');
     expect(await leftoverBuildContainers(tag)).toEqual([]);
   });
