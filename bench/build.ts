@@ -151,7 +151,7 @@ async function engineBuild(engine: DockerEngine, settings: BuildSettings, option
     builder: options.builder,
     repository: `${BENCH_REPOSITORY}/engine`,
     tag,
-    source: packDirectory(options.example),
+    source: () => packDirectory(options.example),
   });
   return performance.now() - started;
 }

@@ -38,8 +38,11 @@ export interface BuildRequest {
   /** Output repository, without tag. */
   repository: string;
   tag: string;
-  /** Source as a tar stream (a directory packed by `packDirectory`, or a GitHub tarball). */
-  source: Readable;
+  /**
+   * Opens the source as a tar stream (a directory packed by `packDirectory`, or a GitHub tarball). Called once,
+   * after the builder is resolved, so nothing is read or downloaded for a build that cannot run.
+   */
+  source: () => Readable;
   /** Leading path components to drop from source entries (1 for GitHub tarballs). */
   stripComponents?: number;
   contextDir?: string;
@@ -248,7 +251,7 @@ async function loadBuilder(
 
 async function prepare(request: BuildRequest, settings: BuildSettings, contextDir: string): Promise<PreparedSource> {
   try {
-    return await prepareSource(request.source, {
+    return await prepareSource(request.source(), {
       stripComponents: request.stripComponents ?? 0,
       contextDir,
       maxBytes: settings.maxSourceBytes,

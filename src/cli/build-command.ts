@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { BuildError } from '../build/build-error.js';
 import { buildImage, type BuildEvent, type BuildResult } from '../build/build-image.js';
@@ -49,6 +50,8 @@ export async function buildCommand(argv: string[], engine: ContainerEngine, out:
   const image = parseImageReference(values.image);
   const env = parseEnvFlags(values.env);
   const dir = positionals[0];
+  const isDirectory = await stat(dir).then((stats) => stats.isDirectory(), () => false);
+  if (!isDirectory) throw new UsageError(`${dir} is not a directory`, BUILD_USAGE);
 
   const local = await describeLocalSource(dir);
   if (local.dirty) out.warn(`${dir} has uncommitted changes: the image is built from the files as they are, not from ${local.commit?.sha.slice(0, 7)}`);
@@ -59,7 +62,7 @@ export async function buildCommand(argv: string[], engine: ContainerEngine, out:
     builder: values.builder,
     repository: image.repository,
     tag,
-    source: packDirectory(dir),
+    source: () => packDirectory(dir),
     contextDir: values['context-dir'],
     env,
     commit: local.commit,

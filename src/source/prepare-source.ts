@@ -58,8 +58,27 @@ const MAX_ENVIRONMENT_BYTES = 64 * 1024;
  * set-uid bits are dropped or neutralised, so nothing lands outside `<destination>/src` in the container.
  */
 export async function prepareSource(input: Readable, options: PrepareSourceOptions): Promise<PreparedSource> {
-  const context = normaliseContextDir(options.contextDir);
-  const dir = await mkdtemp(join(tmpdir(), 's2i-bot-source-'));
+  let context: string;
+  try {
+    context = normaliseContextDir(options.contextDir);
+  } catch (error) {
+    input.destroy();
+    throw error;
+  }
+  // Listened to before the first await: a source that fails at once (a missing directory) must become a
+  // SourceError, not crash the process as an unhandled stream error.
+  let earlyError: Error | undefined;
+  const rememberError = (error: Error) => (earlyError ??= error);
+  input.on('error', rememberError);
+  const dir = await mkdtemp(join(tmpdir(), 's2i-bot-source-')).catch((error: unknown) => {
+    input.destroy();
+    throw error;
+  });
+  if (earlyError) {
+    await rm(dir, { recursive: true, force: true });
+    throw new SourceError(`the source archive could not be read: ${earlyError.message}`);
+  }
+  input.off('error', rememberError);
   const tarPath = join(dir, 'context.tar');
   const dropped: DroppedEntry[] = [];
   const scripts = new Map<ScriptName, Buffer>();

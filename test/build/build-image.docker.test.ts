@@ -101,7 +101,7 @@ afterAll(async () => {
 
 describe('build/build-image (real engine)', () => {
   it('builds examples/hello-node with the bundled Node.js builder into an image that answers over HTTP', async () => {
-    const { result } = await build({ builder: NODEJS_BUILDER, source: packDirectory('examples/hello-node') });
+    const { result } = await build({ builder: NODEJS_BUILDER, source: () => packDirectory('examples/hello-node') });
 
     const service = await runService(engine, result.reference, 8080);
     try {
@@ -113,7 +113,7 @@ describe('build/build-image (real engine)', () => {
   });
 
   it('builds examples/hello-html with the bundled static HTML builder into an image that serves it', async () => {
-    const { result } = await build({ builder: HTML_BUILDER, source: packDirectory('examples/hello-html') });
+    const { result } = await build({ builder: HTML_BUILDER, source: () => packDirectory('examples/hello-html') });
 
     const service = await runService(engine, result.reference, 8080);
     try {
@@ -135,7 +135,7 @@ describe('build/build-image (real engine)', () => {
     };
 
     const { result } = await build({
-      source: tarOf({ 'message.txt': 'hello' }),
+      source: () => tarOf({ 'message.txt': 'hello' }),
       commit,
       sourceLocation: 'https://github.com/acme/hello',
     });
@@ -164,7 +164,7 @@ describe('build/build-image (real engine)', () => {
   it('runs assemble as the builder user with the source owned by it', async () => {
     const events: BuildEvent[] = [];
 
-    const { result } = await build({ source: tarOf({ 'message.txt': 'hi', 'dir/nested.txt': 'n' }) }, events);
+    const { result } = await build({ source: () => tarOf({ 'message.txt': 'hi', 'dir/nested.txt': 'n' }) }, events);
 
     expect(logLines(events)).toContain('---> assemble as uid 1001 gid 0');
     expect(events.filter((event) => event.kind === 'phase').map((event) => (event as { phase: string }).phase)).toEqual([
@@ -178,7 +178,7 @@ describe('build/build-image (real engine)', () => {
   });
 
   it('prefers .s2i/bin/assemble from the source over the builder script', async () => {
-    const source = tarOf({
+    const source = () => tarOf({
       'message.txt': 'from source',
       '.s2i/bin/assemble': { content: '#!/bin/sh\nset -e\necho "---> custom assemble"\ncp -R /tmp/src/. /opt/app/\necho source > /opt/app/assembled-by\n', mode: 0o755 },
     });
@@ -193,7 +193,7 @@ describe('build/build-image (real engine)', () => {
   });
 
   it('passes .s2i/environment to assemble and keeps it in the image; build env overrides it', async () => {
-    const source = tarOf({ 'message.txt': 'x', '.s2i/environment': '# comment\nGREETING=hello from the environment file\nMODE=debug\n' });
+    const source = () => tarOf({ 'message.txt': 'x', '.s2i/environment': '# comment\nGREETING=hello from the environment file\nMODE=debug\n' });
     const events: BuildEvent[] = [];
 
     const { result } = await build({ source, env: { MODE: 'release' } }, events);
@@ -205,7 +205,7 @@ describe('build/build-image (real engine)', () => {
   });
 
   it('builds only the contextDir subdirectory and records it in a label', async () => {
-    const source = tarOf({ 'README.md': 'top', 'apps/web/message.txt': 'web app', 'apps/api/message.txt': 'api app' }, 'acme-hello-abc123/');
+    const source = () => tarOf({ 'README.md': 'top', 'apps/web/message.txt': 'web app', 'apps/api/message.txt': 'api app' }, 'acme-hello-abc123/');
 
     const { result } = await build({ source, stripComponents: 1, contextDir: 'apps/web' });
 
@@ -215,7 +215,7 @@ describe('build/build-image (real engine)', () => {
   });
 
   it('reports a failing assemble with its exit code and log tail, commits nothing and leaves no container', async () => {
-    const { error, tag } = await buildFailure({ source: tarOf({ 'message.txt': 'x' }), env: { FAIL_WITH: '3' } });
+    const { error, tag } = await buildFailure({ source: () => tarOf({ 'message.txt': 'x' }), env: { FAIL_WITH: '3' } });
 
     expect(error.step).toBe('assemble');
     expect(error.exitCode).toBe(3);
@@ -226,7 +226,7 @@ describe('build/build-image (real engine)', () => {
   });
 
   it('stops an assemble that outlives the build timeout and removes its container', async () => {
-    const source = tarOf({ '.s2i/bin/assemble': { content: '#!/bin/sh\necho "---> sleeping"\nsleep 60\n', mode: 0o755 } });
+    const source = () => tarOf({ '.s2i/bin/assemble': { content: '#!/bin/sh\necho "---> sleeping"\nsleep 60\n', mode: 0o755 } });
     const tag = uniqueTag();
 
     const error = (await buildImage(engine, testSettings({ timeoutSeconds: 3 }), { builder: BUILDER, repository: OUTPUT, tag, source }).catch(
@@ -256,7 +256,7 @@ describe('build/build-image (real engine)', () => {
       builder: BUILDER,
       repository: OUTPUT,
       tag,
-      source: tarOf({ 'message.txt': 'x', '.s2i/bin/assemble': { content: probe, mode: 0o755 } }),
+      source: () => tarOf({ 'message.txt': 'x', '.s2i/bin/assemble': { content: probe, mode: 0o755 } }),
       onEvent: (event) => events.push(event),
     });
 
@@ -292,7 +292,7 @@ describe('build/build-image (real engine)', () => {
         builder: BUILDER,
         repository: OUTPUT,
         tag,
-        source: tarOf({ 'message.txt': 'x', '.s2i/bin/assemble': { content: probe, mode: 0o755 } }),
+        source: () => tarOf({ 'message.txt': 'x', '.s2i/bin/assemble': { content: probe, mode: 0o755 } }),
         onEvent: (event) => events.push(event),
       });
 
@@ -308,7 +308,7 @@ describe('build/build-image (real engine)', () => {
   });
 
   it('names the scripts-url label when the builder has no scripts and the source brings none', async () => {
-    const { error, tag } = await buildFailure({ builder: NO_SCRIPTS_BUILDER, source: tarOf({ 'message.txt': 'x' }) });
+    const { error, tag } = await buildFailure({ builder: NO_SCRIPTS_BUILDER, source: () => tarOf({ 'message.txt': 'x' }) });
 
     expect(error.step).toBe('builder');
     expect(error.reason).toBe(`builder image ${NO_SCRIPTS_BUILDER} has no io.openshift.s2i.scripts-url label and the source has no .s2i/bin/assemble`);
@@ -319,7 +319,7 @@ describe('build/build-image (real engine)', () => {
   it('reports a builder image that is neither on the engine nor pullable', async () => {
     const missing = '127.0.0.1:9/s2i-bot-test/absent:nope';
 
-    const { error } = await buildFailure({ builder: missing, source: tarOf({ 'message.txt': 'x' }) });
+    const { error } = await buildFailure({ builder: missing, source: () => tarOf({ 'message.txt': 'x' }) });
 
     expect(error.step).toBe('builder');
     expect(error.reason).toMatch(new RegExp(`^builder image ${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not on the Docker engine and could not be pulled: `));
@@ -327,7 +327,7 @@ describe('build/build-image (real engine)', () => {
 
   it('never writes a source entry outside /tmp/src: traversal, absolute paths, escaping links are left out', async () => {
     const events: BuildEvent[] = [];
-    const source = evilTar();
+    const source = () => evilTar();
 
     const { result } = await build({ source }, events);
 

@@ -3,6 +3,7 @@ import { BuildError } from '../../src/build/build-error.js';
 import { buildImage, type BuildEvent } from '../../src/build/build-image.js';
 import type { ContainerSpec, ImageInfo } from '../../src/docker/container-engine.js';
 import { loadBuildSettings } from '../../src/settings/build-settings.js';
+import { packDirectory } from '../../src/source/pack-directory.js';
 import { tarOf, unreachableEngine } from '../support/docker.js';
 import { UnusedEngine } from '../support/unused-engine.js';
 
@@ -64,12 +65,24 @@ describe('build/build-image', () => {
     const engine = unreachableEngine('/nonexistent/docker.sock');
 
     const error = await buildError(
-      buildImage(engine, loadBuildSettings({}), { builder: 'b', repository: 'r', tag: 't', source: tarOf({ 'a.txt': 'a' }) }),
+      buildImage(engine, loadBuildSettings({}), { builder: 'b', repository: 'r', tag: 't', source: () => tarOf({ 'a.txt': 'a' }) }),
     );
 
     expect(error.step).toBe('builder');
     expect(error.reason).toBe('the Docker engine could not be reached at /nonexistent/docker.sock (ENOENT)');
     expect(error.hint).toBe('start the Docker engine, or point DOCKER_HOST at a running one, and retry');
+  });
+
+  it('reports a source that cannot be read as a source failure, after the builder was found', async () => {
+    const engine = new UploadFailsEngine();
+
+    const error = await buildError(
+      buildImage(engine, loadBuildSettings({}), { builder: 'acme/builder', repository: 'acme/app', tag: 'v1', source: () => packDirectory('does-not-exist') }),
+    );
+
+    expect(error.step).toBe('source');
+    expect(error.reason).toBe("the source archive could not be read: ENOENT: no such file or directory, scandir 'does-not-exist'");
+    expect(engine.created).toEqual([]);
   });
 
   it('reports an engine failure in the step it happened in and still removes the container', async () => {
@@ -81,7 +94,7 @@ describe('build/build-image', () => {
         builder: 'acme/builder',
         repository: 'acme/app',
         tag: 'v1',
-        source: tarOf({ 'a.txt': 'a' }),
+        source: () => tarOf({ 'a.txt': 'a' }),
         onEvent: (event) => events.push(event),
       }),
     );

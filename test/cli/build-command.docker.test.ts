@@ -187,6 +187,16 @@ describe('cli/build-command (real engine and registry)', () => {
       expect(await leftoverBuildContainers(tag)).toEqual([]);
     });
 
+    it('exits 2 when the source directory does not exist', async () => {
+      const failure = await run('node', ['dist/src/cli/main.js', 'build', 'no/such/dir', '--builder', NODEJS_BUILDER, '--image', 'x/y']).then(
+        () => undefined,
+        (error: { code: number; stderr: string }) => error,
+      );
+
+      expect(failure?.code).toBe(2);
+      expect(failure?.stderr).toMatch(/^s2i-bot: no\/such\/dir is not a directory\n\nUsage: s2i-bot build/);
+    });
+
     it('exits 2 with the usage when a required option is missing', async () => {
       const failure = await run('node', ['dist/src/cli/main.js', 'build', 'examples/hello-node', '--image', 'x/y']).then(
         () => undefined,
