@@ -1,5 +1,6 @@
 import Docker from 'dockerode';
 import { PassThrough, type Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import tar from 'tar-stream';
 import type {
   CommitSpec,
@@ -259,9 +260,7 @@ async function firstFileOfTar(archive: Readable, maxBytes: number): Promise<Buff
         continue;
       }
       if ((entry.header.size ?? 0) > maxBytes) throw new Error(`${entry.header.name} is larger than ${maxBytes} bytes`);
-      const chunks: Buffer[] = [];
-      for await (const chunk of entry) chunks.push(chunk as Buffer);
-      return Buffer.concat(chunks);
+      return await buffer(entry);
     }
     return undefined;
   } finally {

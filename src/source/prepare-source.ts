@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { extract, pack, type Headers } from 'tar-stream';
 import { parseEnvironmentFile, type EnvironmentFileProblem } from './parse-environment-file.js';
@@ -182,7 +183,7 @@ export async function prepareSource(input: Readable, options: PrepareSourceOptio
           }
           const fileHeader: Headers = { name, type: 'file', size, mode: (header.mode ?? 0o644) & 0o777, mtime: header.mtime };
           if (keep) {
-            const content = await readAll(entry);
+            const content = await buffer(entry);
             output.entry(fileHeader, content);
             if (script) scripts.set(script, content);
             else environmentText = content.toString('utf8');
@@ -273,11 +274,6 @@ function scriptName(path: string): ScriptName | undefined {
   return (SCRIPT_NAMES as readonly string[]).includes(name) ? (name as ScriptName) : undefined;
 }
 
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
 
 /** Formats a byte count for people: 1.5 GiB, 300 MiB. */
 export function formatBytes(value: number): string {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BuildError } from '../../src/build/build-error.js';
+import { buildErrorOf } from '../support/rejection.js';
 import { buildImage, type BuildEvent, type BuildRequest } from '../../src/build/build-image.js';
 import { runService, waitForHttp } from '../../src/docker/run-service.js';
 import { packDirectory } from '../../src/source/pack-directory.js';
@@ -229,11 +230,8 @@ describe('build/build-image (real engine)', () => {
     const source = () => tarOf({ '.s2i/bin/assemble': { content: '#!/bin/sh\necho "---> sleeping"\nsleep 60\n', mode: 0o755 } });
     const tag = uniqueTag();
 
-    const error = (await buildImage(engine, testSettings({ timeoutSeconds: 3 }), { builder: BUILDER, repository: OUTPUT, tag, source }).catch(
-      (caught: unknown) => caught,
-    )) as BuildError;
+    const error = await buildErrorOf(buildImage(engine, testSettings({ timeoutSeconds: 3 }), { builder: BUILDER, repository: OUTPUT, tag, source }));
 
-    expect(error).toBeInstanceOf(BuildError);
     expect(error.reason).toBe('assemble did not finish within 3s and was stopped');
     expect(error.logTail).toContain('---> sleeping');
     expect(await leftoverBuildContainers(tag)).toEqual([]);

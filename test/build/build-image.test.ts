@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { BuildError } from '../../src/build/build-error.js';
+import { buildErrorOf } from '../support/rejection.js';
 import { buildImage, type BuildEvent } from '../../src/build/build-image.js';
 import type { ContainerSpec, ImageInfo } from '../../src/docker/container-engine.js';
 import { loadBuildSettings } from '../../src/settings/build-settings.js';
@@ -51,20 +51,11 @@ class UploadFailsEngine extends UnusedEngine {
   }
 }
 
-async function buildError(run: Promise<unknown>): Promise<BuildError> {
-  const error = await run.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(BuildError);
-  return error as BuildError;
-}
-
 describe('build/build-image', () => {
   it('says the Docker engine cannot be reached, and where, when its socket is missing', async () => {
     const engine = unreachableEngine('/nonexistent/docker.sock');
 
-    const error = await buildError(
+    const error = await buildErrorOf(
       buildImage(engine, loadBuildSettings({}), { builder: 'b', repository: 'r', tag: 't', source: () => tarOf({ 'a.txt': 'a' }) }),
     );
 
@@ -76,7 +67,7 @@ describe('build/build-image', () => {
   it('reports a source that cannot be read as a source failure, after the builder was found', async () => {
     const engine = new UploadFailsEngine();
 
-    const error = await buildError(
+    const error = await buildErrorOf(
       buildImage(engine, loadBuildSettings({}), { builder: 'acme/builder', repository: 'acme/app', tag: 'v1', source: () => packDirectory('does-not-exist') }),
     );
 
@@ -89,7 +80,7 @@ describe('build/build-image', () => {
     const engine = new UploadFailsEngine();
     const events: BuildEvent[] = [];
 
-    const error = await buildError(
+    const error = await buildErrorOf(
       buildImage(engine, loadBuildSettings({}), {
         builder: 'acme/builder',
         repository: 'acme/app',

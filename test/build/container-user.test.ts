@@ -1,4 +1,5 @@
-import { BuildError } from '../../src/build/build-error.js';
+import type { BuildError } from '../../src/build/build-error.js';
+import { buildErrorOf } from '../support/rejection.js';
 import { UnusedEngine } from '../support/unused-engine.js';
 import { resolveContainerUser } from '../../src/build/container-user.js';
 import type { ContainerEngine } from '../../src/docker/container-engine.js';
@@ -41,12 +42,7 @@ class AccountFilesEngine extends UnusedEngine {
 const standardImage = () => new AccountFilesEngine({ '/etc/passwd': PASSWD, '/etc/group': GROUP });
 
 async function resolveError(engine: ContainerEngine, user: string): Promise<BuildError> {
-  const error = await resolveContainerUser(engine, CONTAINER, BUILDER, user).then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(BuildError);
-  return error as BuildError;
+  return buildErrorOf(resolveContainerUser(engine, CONTAINER, BUILDER, user));
 }
 
 describe('build/container-user', () => {

@@ -1,5 +1,6 @@
 import { jest } from '@jest/globals';
-import { BuildError } from '../../src/build/build-error.js';
+import type { BuildError } from '../../src/build/build-error.js';
+import { buildErrorOf } from '../support/rejection.js';
 import { pushImage } from '../../src/registry/push-image.js';
 import { BASE_BUSYBOX, docker, engine, removeImages, uniqueTag } from '../support/docker.js';
 import { dockerConfigWith, startRegistry, type TestRegistry } from '../support/registry.js';
@@ -21,12 +22,7 @@ async function localImage(address: string, name: string): Promise<{ repository: 
 }
 
 async function pushFailure(...args: Parameters<typeof pushImage>): Promise<BuildError> {
-  const error = await pushImage(...args).then(
-    () => new Error('the push succeeded but was expected to fail'),
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(BuildError);
-  return error as BuildError;
+  return buildErrorOf(pushImage(...args));
 }
 
 beforeAll(async () => {

@@ -1,7 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BuildError } from '../../src/build/build-error.js';
+import type { BuildError } from '../../src/build/build-error.js';
+import { buildErrorOf } from '../support/rejection.js';
 import { UnusedEngine } from '../support/unused-engine.js';
 import type { ContainerEngine, RegistryAuth } from '../../src/docker/container-engine.js';
 import { pushImage } from '../../src/registry/push-image.js';
@@ -37,12 +38,7 @@ function dockerodeError(message: string, statusCode?: number): Error {
 const rejecting = (error: unknown) => new PushOnlyEngine(() => Promise.reject(error));
 
 async function pushFailure(engine: ContainerEngine, repository: string, env: NodeJS.ProcessEnv): Promise<BuildError> {
-  const error = await pushImage(engine, repository, 'abc123', env).then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(BuildError);
-  return error as BuildError;
+  return buildErrorOf(pushImage(engine, repository, 'abc123', env));
 }
 
 describe('registry/push-image', () => {

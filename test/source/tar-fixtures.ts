@@ -1,3 +1,4 @@
+import { buffer } from 'node:stream/consumers';
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { extract, pack, type Headers } from 'tar-stream';
@@ -49,9 +50,7 @@ export async function readTar(input: Readable): Promise<TarEntry[]> {
   input.pipe(unpack);
   const entries: TarEntry[] = [];
   for await (const entry of unpack) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of entry) chunks.push(chunk);
-    entries.push({ header: entry.header, content: Buffer.concat(chunks) });
+    entries.push({ header: entry.header, content: await buffer(entry) });
   }
   return entries;
 }

@@ -1,0 +1,11 @@
+import { BuildError } from '../../src/build/build-error.js';
+
+/** Awaits a promise that must reject with a BuildError, and returns the error for the test to read. */
+export async function buildErrorOf(promise: Promise<unknown>): Promise<BuildError> {
+  const outcome = await promise.then(
+    () => new Error('resolved, but a BuildError was expected'),
+    (caught: unknown) => caught,
+  );
+  expect(outcome).toBeInstanceOf(BuildError);
+  return outcome as BuildError;
+}
