@@ -1,0 +1,58 @@
+import type { SourceCommit } from '../build/image-labels.js';
+
+/** The parts of a `push` payload a run needs. */
+export interface PushPayload {
+  ref: string;
+  after: string;
+  deleted?: boolean;
+  head_commit?: { id: string; message: string; timestamp: string; author: { name: string; email?: string | null } } | null;
+  repository: { name: string; full_name: string; html_url: string; default_branch?: string; owner: { login?: string; name?: string | null } };
+  installation?: { id: number };
+}
+
+/** A push the bot acts on. */
+export interface PushTarget {
+  owner: string;
+  repo: string;
+  /** `owner/name`. */
+  fullName: string;
+  url: string;
+  defaultBranch: string;
+  branch: string;
+  commit: SourceCommit;
+  installationId: number;
+}
+
+export type PushDecision = { act: true; target: PushTarget } | { act: false; reason: string };
+
+const ZERO_SHA = /^0{40}$/;
+
+/** Whether a push is one to build: a new commit on a branch of a repo the App is installed on. */
+export function decidePush(payload: PushPayload): PushDecision {
+  if (payload.deleted || ZERO_SHA.test(payload.after)) return { act: false, reason: 'the branch was deleted' };
+  if (!payload.ref.startsWith('refs/heads/')) return { act: false, reason: `${payload.ref} is not a branch (tags are not built)` };
+  if (!payload.installation) return { act: false, reason: 'the delivery names no installation' };
+  if (!/^[0-9a-f]{40}$/.test(payload.after)) return { act: false, reason: `"${payload.after}" is not a commit SHA` };
+  const branch = payload.ref.slice('refs/heads/'.length);
+  const [owner, repo] = payload.repository.full_name.split('/');
+  const head = payload.head_commit?.id === payload.after ? payload.head_commit : undefined;
+  return {
+    act: true,
+    target: {
+      owner,
+      repo,
+      fullName: payload.repository.full_name,
+      url: payload.repository.html_url,
+      defaultBranch: payload.repository.default_branch ?? 'main',
+      branch,
+      installationId: payload.installation.id,
+      commit: {
+        sha: payload.after,
+        ref: branch,
+        ...(head
+          ? { author: head.author.email ? `${head.author.name} <${head.author.email}>` : head.author.name, date: head.timestamp, message: head.message }
+          : {}),
+      },
+    },
+  };
+}

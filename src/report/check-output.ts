@@ -1,0 +1,167 @@
+import { formatBytes } from '../source/prepare-source.js';
+
+/** The two check runs the bot puts on a commit. */
+export type CheckName = 's2i/build' | 's2i/deploy';
+
+export type Conclusion = 'success' | 'failure' | 'cancelled' | 'neutral' | 'action_required' | 'skipped';
+
+/** A line-level note on a file of the app repo, shown by GitHub next to the code. */
+export interface Annotation {
+  path: string;
+  start_line: number;
+  end_line: number;
+  start_column?: number;
+  end_column?: number;
+  annotation_level: 'notice' | 'warning' | 'failure';
+  title?: string;
+  message: string;
+}
+
+/** What a check run shows: GitHub renders `summary` and `text` as Markdown. */
+export interface CheckOutput {
+  title: string;
+  summary: string;
+  text?: string;
+  annotations?: Annotation[];
+}
+
+/** A failure as the user reads it: the step, why it failed and what to do. */
+export interface Failure {
+  step: string;
+  reason: string;
+  hint: string;
+  logTail?: string[];
+}
+
+// GitHub refuses outputs past 65535 characters and titles are shown on one line.
+const MAX_TEXT_CHARS = 60_000;
+const MAX_TITLE_CHARS = 120;
+/** GitHub takes at most 50 annotations per request. */
+export const MAX_ANNOTATIONS = 50;
+
+export interface BuildTarget {
+  builder: string;
+  /** `repository:tag` being built. */
+  reference: string;
+  environment?: string;
+}
+
+export interface BuiltImage {
+  pinned: string;
+  digest: string;
+  sizeBytes: number;
+  durationMs: number;
+  incremental: boolean;
+}
+
+/** `s2i/build` while it runs, with the latest log tail when there is one. */
+export function buildInProgress(target: BuildTarget, logTail: string[] = []): CheckOutput {
+  return {
+    title: `Building ${target.reference}`,
+    summary: [`**Builder:** \`${target.builder}\``, `**Image:** \`${target.reference}\``, deployNote(target.environment)].join('\n'),
+    ...(logTail.length > 0 ? { text: logBlock('Build log (last lines)', logTail) } : {}),
+  };
+}
+
+/** `s2i/build` after the image is in the registry. */
+export function buildSucceeded(target: BuildTarget, image: BuiltImage): CheckOutput {
+  return {
+    title: `Built ${target.reference} in ${formatDuration(image.durationMs)}`,
+    summary: [
+      `**Image:** \`${image.pinned}\``,
+      `**Digest:** \`${image.digest}\``,
+      `**Size:** ${formatBytes(image.sizeBytes)}`,
+      `**Duration:** ${formatDuration(image.durationMs)}`,
+      `**Incremental:** ${image.incremental ? 'yes' : 'no'}`,
+      `**Builder:** \`${target.builder}\``,
+      deployNote(target.environment),
+    ].join('\n'),
+  };
+}
+
+/** Any failed step: a one-line title, then step, reason and what to do, then the log tail if there is one. */
+export function failureOutput(failure: Failure, annotations: Annotation[] = []): CheckOutput {
+  const firstLine = failure.reason.split('\n')[0];
+  return {
+    title: truncate(`${capitalise(failure.step)} failed: ${firstLine}`, MAX_TITLE_CHARS),
+    summary: [`**Step:** ${failure.step}`, `**What went wrong:** ${failure.reason}`, `**What to do:** ${failure.hint}`].join('\n\n'),
+    ...(failure.logTail && failure.logTail.length > 0 ? { text: logBlock('Log (last lines)', failure.logTail) } : {}),
+    ...(annotations.length > 0 ? { annotations: annotations.slice(0, MAX_ANNOTATIONS) } : {}),
+  };
+}
+
+/** `s2i/build` when a newer push made this one pointless. */
+export function buildCancelled(reason: string): CheckOutput {
+  return { title: 'Build cancelled', summary: reason };
+}
+
+export interface DeployTarget {
+  environment: string;
+  /** `owner/name@branch` of the config repo. */
+  configRepo: string;
+  path: string;
+  image: string;
+}
+
+export function deployInProgress(target: DeployTarget): CheckOutput {
+  return {
+    title: `Deploying to ${target.environment}`,
+    summary: [`**Environment:** ${target.environment}`, `**Config repo:** ${target.configRepo}`, `**Path:** \`${target.path}\``, `**Image:** \`${target.image}\``].join('\n'),
+  };
+}
+
+export type DeployResult =
+  | { status: 'committed'; commitSha: string; url: string }
+  | { status: 'unchanged'; headSha: string }
+  | { status: 'pull-request'; number: number; url: string; created: boolean };
+
+/** `s2i/deploy` once the config repo has the manifests (or already had them). */
+export function deploySucceeded(target: DeployTarget, result: DeployResult, files: string[]): CheckOutput {
+  const fileList = files.map((file) => `- \`${file}\``).join('\n');
+  const where = [`**Config repo:** ${target.configRepo}`, `**Image:** \`${target.image}\``, '', 'Files:', fileList].join('\n');
+  switch (result.status) {
+    case 'committed':
+      return {
+        title: `Deployed to ${target.environment}: config commit ${result.commitSha.slice(0, 7)}`,
+        summary: `Committed the manifests to ${target.configRepo}: [${result.commitSha.slice(0, 7)}](${result.url}).\n\n${where}`,
+      };
+    case 'unchanged':
+      return {
+        title: `Already deployed to ${target.environment}`,
+        summary: `The config repo already has these manifests (head ${result.headSha.slice(0, 7)}); nothing was committed.\n\n${where}`,
+      };
+    case 'pull-request':
+      return {
+        title: `Pull request #${result.number} ${result.created ? 'opened' : 'updated'} for ${target.environment}`,
+        summary: `The manifests wait for review in [pull request #${result.number}](${result.url}); the environment changes when it is merged.\n\n${where}`,
+      };
+  }
+}
+
+function deployNote(environment: string | undefined): string {
+  return environment ? `**Deploys to:** ${environment}` : '**Deploys to:** nothing (this branch maps to no environment)';
+}
+
+function logBlock(heading: string, lines: string[]): string {
+  let body = lines.join('\n');
+  if (body.length > MAX_TEXT_CHARS) body = `…\n${body.slice(body.length - MAX_TEXT_CHARS)}`;
+  // A fence longer than any backtick run in the log, so the log cannot close it.
+  const longestRun = Math.max(2, ...(body.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(longestRun + 1);
+  return `### ${heading}\n\n${fence}text\n${body}\n${fence}`;
+}
+
+/** `1.2 s`, `3 min 4 s`. */
+export function formatDuration(ms: number): string {
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const seconds = Math.round(ms / 1000);
+  return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}

@@ -1,0 +1,23 @@
+import { SettingsError } from './build-settings.js';
+
+/** Operator settings of the bot itself, read from `S2I_*` environment variables. */
+export interface BotSettings {
+  /** Runs (builds and deploys) executing at once (`S2I_BUILD_CONCURRENCY`; default 2). */
+  concurrency: number;
+  /** Shortest time between two log refreshes of a running `s2i/build` check (`S2I_CHECK_REFRESH_SECONDS`; default 5). */
+  checkRefreshMs: number;
+}
+
+/** Reads the bot settings; an invalid value is an error naming the variable and the expected form. */
+export function loadBotSettings(env: NodeJS.ProcessEnv = process.env): BotSettings {
+  return {
+    concurrency: positiveInteger('S2I_BUILD_CONCURRENCY', env.S2I_BUILD_CONCURRENCY, 2),
+    checkRefreshMs: positiveInteger('S2I_CHECK_REFRESH_SECONDS', env.S2I_CHECK_REFRESH_SECONDS, 5) * 1000,
+  };
+}
+
+function positiveInteger(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  if (!/^\d+$/.test(value.trim()) || Number(value) < 1) throw new SettingsError(`${name} must be a whole number of at least 1, got "${value}"`);
+  return Number(value);
+}
