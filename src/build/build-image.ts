@@ -258,7 +258,7 @@ async function prepare(request: BuildRequest, settings: BuildSettings, contextDi
     });
   } catch (cause) {
     if (cause instanceof SourceError) {
-      throw new BuildError({ step: 'source', reason: cause.message, hint: 'fix the source or the build configuration and try again', cause });
+      throw new BuildError({ step: 'source', reason: cause.message, hint: cause.hint ?? 'fix the source or the build configuration and try again', cause });
     }
     throw cause;
   }

@@ -6,7 +6,7 @@ export interface PushPayload {
   after: string;
   deleted?: boolean;
   head_commit?: { id: string; message: string; timestamp: string; author: { name: string; email?: string | null } } | null;
-  repository: { name: string; full_name: string; html_url: string; default_branch?: string; owner: { login?: string; name?: string | null } };
+  repository: { name: string; full_name: string; html_url: string; default_branch?: string };
   installation?: { id: number };
 }
 

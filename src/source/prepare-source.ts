@@ -43,8 +43,12 @@ export interface PreparedSource {
   dispose(): Promise<void>;
 }
 
+/** A source that cannot be built; `hint` says what to do when it is not "fix the source". */
 export class SourceError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
     super(message);
     this.name = 'SourceError';
   }

@@ -90,7 +90,7 @@ export interface RequestCheck {
 
 const LOOPBACK = /^(127\.0\.0\.1|localhost)(:\d+)?$/;
 
-const TestOctokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({
+export const TestOctokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({
   ...options,
   retry: { enabled: false },
   throttle: { enabled: false },
@@ -102,6 +102,13 @@ export function testOctokit(token = 'test-token'): GitHubClient {
 }
 
 const listeners = new Map<GitHubMock, (...args: unknown[]) => void>();
+
+// Registered when a test file imports this module, so it runs after that file's tests.
+afterAll(() => {
+  nock.cleanAll();
+  nock.enableNetConnect();
+  nock.restore();
+});
 const finished = new WeakSet<GitHubMock>();
 
 /**
@@ -114,6 +121,9 @@ export function mockGitHub(): GitHubMock {
     nock.emitter.removeListener('no match', listener);
     listeners.delete(previous);
   }
+  // Jest runs many test files in one worker process, and nock patches Node's http module for the whole process:
+  // it is switched on here and off after the file's tests, so files that talk to the Docker socket are not caught.
+  if (!nock.isActive()) nock.activate();
   nock.disableNetConnect();
   nock.enableNetConnect(LOOPBACK);
   const api = nock(GITHUB_API);

@@ -83,7 +83,8 @@ async function waitUntilUp(address: string, child: ChildProcess, stderr: () => s
   throw new Error(`docker-registry did not come up on ${address}: ${stderr()}`);
 }
 
-function freePort(): Promise<number> {
+/** A TCP port nothing listens on right now, on loopback. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -1,0 +1,89 @@
+import { readFile, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { environmentForBranch, parseRepoConfig } from '../config/load-repo-config.js';
+import { CONFIG_PATH } from '../config/read-repo-config.js';
+import type { ContainerEngine } from '../docker/container-engine.js';
+import { LocalConfigRepo } from '../gitops/local-config-repo.js';
+import { runPipeline, type PipelineResult } from '../pipeline/run-pipeline.js';
+import { TerminalReporter } from '../report/terminal-reporter.js';
+import { loadBuildSettings } from '../settings/build-settings.js';
+import { packDirectory } from '../source/pack-directory.js';
+import { describeLocalSource } from './local-source.js';
+import { UsageError, type Output } from './output.js';
+
+export const DEPLOY_USAGE = `Usage: s2i-bot deploy <dir> --config-repo DIR [options]
+
+Runs the bot's pipeline on a local checkout: builds <dir> with the builder its ${CONFIG_PATH} names, pushes the
+image, renders the manifests pinned by digest and commits them into a local git config repo. The config repo
+must hold a .github/s2i-policy.yml that grants the app (see the README).
+
+Options:
+  --config-repo DIR      local git repository that receives the manifests (created when missing) (required)
+  --config FILE          the app's config (default: <dir>/${CONFIG_PATH})
+  --repo OWNER/NAME      the app's name as the policy file knows it (default: local/<dir name>)
+  --environment ENV      deploy to ENV (default: the environment the checkout's branch maps to)
+  -q, --quiet            do not stream the assemble log
+`;
+
+export interface DeployCommandResult extends PipelineResult {
+  configRepoDir: string;
+}
+
+/** `s2i-bot deploy`: the whole push → deploy pipeline with a local directory as source and a local git config repo. */
+export async function deployCommand(argv: string[], engine: ContainerEngine, out: Output, signal?: AbortSignal): Promise<DeployCommandResult> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      'config-repo': { type: 'string' },
+      config: { type: 'string' },
+      repo: { type: 'string' },
+      environment: { type: 'string' },
+      quiet: { type: 'boolean', short: 'q', default: false },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError('give exactly one source directory', DEPLOY_USAGE);
+  const configRepoDir = values['config-repo'];
+  if (!configRepoDir) throw new UsageError('--config-repo is required', DEPLOY_USAGE);
+  const dir = positionals[0];
+  if (!(await stat(dir).then((stats) => stats.isDirectory(), () => false))) throw new UsageError(`${dir} is not a directory`, DEPLOY_USAGE);
+  const repo = values.repo ?? `local/${basename(join(process.cwd(), dir))}`;
+  if (!/^[\w.-]+\/[\w.-]+$/.test(repo)) throw new UsageError(`--repo must be OWNER/NAME, got "${repo}"`, DEPLOY_USAGE);
+
+  const local = await describeLocalSource(dir);
+  if (!local.commit) throw new UsageError(`${dir} is not in a git checkout: the image tag and the manifests name the commit they come from`, DEPLOY_USAGE);
+  if (local.dirty) out.warn(`${dir} has uncommitted changes: the image is built from the files as they are, not from ${local.commit.sha.slice(0, 7)}`);
+
+  const configPath = values.config ?? join(dir, CONFIG_PATH);
+  const text = await readFile(configPath, 'utf8').catch(() => {
+    throw new UsageError(`${configPath} could not be read; give --config FILE or add ${CONFIG_PATH} to ${dir}`, DEPLOY_USAGE);
+  });
+  const branch = local.commit.ref ?? 'main';
+  const parsed = parseRepoConfig(text, { defaults: { repoName: repo.split('/')[1], defaultBranch: branch } });
+  if (!parsed.ok) {
+    const problems = parsed.problems.map((problem) => `${configPath}${problem.line ? `:${problem.line}` : ''}: ${problem.message}`);
+    throw new Error(`the config is invalid:\n${problems.join('\n')}`);
+  }
+  const environment = values.environment ?? environmentForBranch(parsed.config, branch)?.environment;
+  if (!environment) throw new UsageError(`branch "${branch}" maps to no environment in ${configPath}; give --environment`, DEPLOY_USAGE);
+
+  const reporter = new TerminalReporter(out);
+  const result = await runPipeline(
+    { repo, sourceUrl: local.location, commit: local.commit, config: parsed.config, environment },
+    {
+      engine,
+      settings: loadBuildSettings(),
+      openSource: () => packDirectory(dir),
+      stripComponents: 0,
+      configRepo: (gitops) => new LocalConfigRepo({ dir: configRepoDir, mode: gitops.mode }),
+      reporter,
+      signal,
+      onEvent: (event) => {
+        if (event.kind === 'phase') out.phase(event.message);
+        else if (!values.quiet) out.log(event.line);
+      },
+    },
+  );
+  return { ...result, configRepoDir };
+}

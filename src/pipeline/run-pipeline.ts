@@ -1,0 +1,203 @@
+import type { Readable } from 'node:stream';
+import { buildImage, type BuildEvent, type BuildPhase } from '../build/build-image.js';
+import type { SourceCommit } from '../build/image-labels.js';
+import { LogTail } from '../build/log-lines.js';
+import { renderGitopsPath } from '../config/load-repo-config.js';
+import type { RepoConfig } from '../config/schema.js';
+import type { ContainerEngine } from '../docker/container-engine.js';
+import type { ConfigRepo } from '../gitops/config-repo.js';
+import { registryAuth } from '../registry/docker-config.js';
+import { pushImage, type PushResult } from '../registry/push-image.js';
+import { renderManifests } from '../render/render-manifests.js';
+import { buildInProgress, buildSucceeded, deployInProgress, deploySucceeded, failureOutput, type BuildTarget, type DeployTarget } from '../report/check-output.js';
+import type { CheckReporter, RunReporter } from '../report/check-reporter.js';
+import { describeFailure } from '../report/describe-failure.js';
+import type { BuildSettings } from '../settings/build-settings.js';
+import { enforcePolicy } from '../policy/enforce-policy.js';
+
+/** One commit to build and, when its branch maps to an environment, deploy. */
+export interface PipelineJob {
+  /** `owner/name` of the app repo. */
+  repo: string;
+  /** Repository URL (or local path) recorded in the image labels and the manifests' header. */
+  sourceUrl: string;
+  commit: SourceCommit;
+  config: RepoConfig;
+  /** The environment the branch maps to; undefined: build only. */
+  environment: string | undefined;
+}
+
+/** Everything outside the pipeline it talks to: the engine, the source, the config repo and the report. */
+export interface PipelinePorts {
+  engine: ContainerEngine;
+  settings: BuildSettings;
+  /** Environment for registry credentials (`DOCKER_CONFIG`). */
+  env?: NodeJS.ProcessEnv;
+  /** Opens the source as an uncompressed tar stream. */
+  openSource: () => Readable;
+  /** Leading path components of the source tar to drop (1 for GitHub tarballs). */
+  stripComponents: number;
+  configRepo: (gitops: RepoConfig['gitops']) => ConfigRepo;
+  reporter: RunReporter;
+  /** Kinds the config repo may receive (default: Deployment, Service, Kustomization). */
+  allowedKinds?: string[];
+  onEvent?: (event: PipelineEvent) => void;
+  signal?: AbortSignal;
+}
+
+export type PipelinePhase = BuildPhase | 'push' | 'render' | 'gitops';
+
+/** Progress of a run: build events plus the phases after the build. */
+export type PipelineEvent = BuildEvent | { kind: 'phase'; phase: 'push' | 'render' | 'gitops'; message: string };
+
+export interface PipelineResult {
+  /** Whether every step that was due succeeded. */
+  ok: boolean;
+  push?: PushResult;
+  /** The config repo's answer; undefined when nothing was deployed. */
+  deploy?: Awaited<ReturnType<ConfigRepo['write']>>;
+  files?: string[];
+  /** Wall time per phase in ms, in the order they ran. */
+  timings: Partial<Record<PipelinePhase, number>>;
+}
+
+/**
+ * The product's main job for one commit: S2I build → push `<image>:<sha>` → render manifests pinned by digest →
+ * policy → one commit in the config repo, reported as the `s2i/build` and `s2i/deploy` checks.
+ * Never throws for a failed step: the failing check says which step, why and what to do. A check that was
+ * started is always concluded, even when something unexpected throws.
+ */
+export async function runPipeline(job: PipelineJob, ports: PipelinePorts): Promise<PipelineResult> {
+  const timer = new PhaseTimer();
+  const emit = (event: PipelineEvent) => {
+    if (event.kind === 'phase') timer.enter(event.phase);
+    ports.onEvent?.(event);
+  };
+  const buildCheck = ports.reporter.check('s2i/build');
+  let deployCheck: CheckReporter | undefined;
+  try {
+    const push = await build(job, ports, buildCheck, emit);
+    if (!push) return { ok: false, timings: timer.stop() };
+    if (!job.environment) return { ok: true, push, timings: timer.stop() };
+    deployCheck = ports.reporter.check('s2i/deploy');
+    const deployed = await deploy(job, job.environment, push, ports, deployCheck, emit);
+    return { ok: deployed !== undefined, push, ...deployed, timings: timer.stop() };
+  } catch (error) {
+    // Only a bug gets here: every expected failure is reported by its step.
+    const output = failureOutput(describeFailure(error, 'internal'));
+    for (const check of [buildCheck, deployCheck]) {
+      if (check?.started && !check.completed) await check.complete('failure', output);
+    }
+    throw error;
+  }
+}
+
+async function build(job: PipelineJob, ports: PipelinePorts, check: CheckReporter, emit: (event: PipelineEvent) => void): Promise<PushResult | undefined> {
+  const target: BuildTarget = { builder: job.config.builder, reference: `${job.config.image}:${job.commit.sha}`, environment: job.environment };
+  await check.progress(buildInProgress(target));
+  const tail = new LogTail();
+  try {
+    const built = await buildImage(ports.engine, ports.settings, {
+      builder: job.config.builder,
+      repository: job.config.image,
+      tag: job.commit.sha,
+      source: ports.openSource,
+      stripComponents: ports.stripComponents,
+      contextDir: job.config.contextDir,
+      env: job.config.env,
+      commit: job.commit,
+      sourceLocation: job.sourceUrl,
+      pullAuth: (registry) => registryAuth(registry, ports.env),
+      signal: ports.signal,
+      onEvent: (event) => {
+        emit(event);
+        if (event.kind === 'log') {
+          tail.add(event.line);
+          void check.progress(buildInProgress(target, tail.toArray()));
+        }
+      },
+    });
+    emit({ kind: 'phase', phase: 'push', message: `Pushing ${target.reference}` });
+    const push = await pushImage(ports.engine, job.config.image, job.commit.sha, ports.env);
+    await check.complete(
+      'success',
+      buildSucceeded(target, { pinned: push.pinned, digest: push.digest, sizeBytes: built.sizeBytes, durationMs: built.durationMs, incremental: false }),
+    );
+    return push;
+  } catch (error) {
+    await check.complete('failure', failureOutput(describeFailure(error, 'build')));
+    return undefined;
+  }
+}
+
+async function deploy(
+  job: PipelineJob,
+  environment: string,
+  push: PushResult,
+  ports: PipelinePorts,
+  check: CheckReporter,
+  emit: (event: PipelineEvent) => void,
+): Promise<Pick<PipelineResult, 'deploy' | 'files'> | undefined> {
+  const { config } = job;
+  const configRepo = ports.configRepo(config.gitops);
+  try {
+    const path = renderGitopsPath(config, environment);
+    const target: DeployTarget = { environment, configRepo: configRepo.description, path, image: push.pinned };
+    await check.progress(deployInProgress(target));
+    emit({ kind: 'phase', phase: 'render', message: `Rendering manifests for ${environment} into ${path}` });
+    const rendered = renderManifests(
+      {
+        name: config.deploy.name,
+        namespace: config.deploy.namespace,
+        environment,
+        path,
+        image: push.pinned,
+        replicas: config.deploy.replicas,
+        port: config.deploy.port,
+        service: config.deploy.service,
+        readinessProbe: config.deploy.readinessProbe,
+        env: config.env,
+        secretEnv: config.secretEnv,
+        resources: config.deploy.resources,
+        // A local path says nothing to the config repo's readers, and would leak a machine path into it.
+        source: { repo: job.repo, sha: job.commit.sha, url: /^https?:\/\//.test(job.sourceUrl) ? job.sourceUrl : undefined },
+      },
+      { allowedKinds: ports.allowedKinds },
+    );
+    const files = rendered.files.map((file) => file.path);
+
+    emit({ kind: 'phase', phase: 'gitops', message: `Writing ${files.length} files to ${configRepo.description}` });
+    const outcome = await configRepo.write(
+      { files: rendered.files, message: commitMessage(job, environment), environment, sourceRepo: job.repo },
+      (read) => enforcePolicy(read, { repo: job.repo, files, namespaces: [config.deploy.namespace] }),
+    );
+    await check.complete('success', deploySucceeded(target, outcome, files), outcome.status === 'unchanged' ? {} : { detailsUrl: outcome.url });
+    return { deploy: outcome, files };
+  } catch (error) {
+    await check.complete('failure', failureOutput(describeFailure(error, 'deploy')));
+    return undefined;
+  }
+}
+
+/** `deploy(<environment>): <owner>/<repo>@<sha7> <first line of the source commit message>`. */
+export function commitMessage(job: Pick<PipelineJob, 'repo' | 'commit'>, environment: string): string {
+  const subject = (job.commit.message ?? '').split('\n')[0].trim();
+  return `deploy(${environment}): ${job.repo}@${job.commit.sha.slice(0, 7)}${subject ? ` ${subject}` : ''}`;
+}
+
+/** Measures how long each phase took, from one phase event to the next. */
+class PhaseTimer {
+  private readonly timings: Partial<Record<PipelinePhase, number>> = {};
+  private current: { phase: PipelinePhase; since: number } | undefined;
+
+  enter(phase: PipelinePhase): void {
+    this.stop();
+    this.current = { phase, since: performance.now() };
+  }
+
+  stop(): Partial<Record<PipelinePhase, number>> {
+    if (this.current) this.timings[this.current.phase] = (this.timings[this.current.phase] ?? 0) + performance.now() - this.current.since;
+    this.current = undefined;
+    return this.timings;
+  }
+}
