@@ -265,7 +265,9 @@ describe('app: push → S2I build → registry → config repo → check runs', 
     expect(build.conclusion).toBe('failure');
     expect(build.output.title).toBe('Assemble failed: assemble exited with code 3');
     expect(build.output.summary).toContain('**What to do:** read the log tail above, fix the source or the build environment, and push again');
-    expect(build.output.text).toContain('compiling\nerror: missing semicolon');
+    // stdout and stderr are separate streams: their relative order is not guaranteed.
+    expect(build.output.text).toContain('compiling');
+    expect(build.output.text).toContain('error: missing semicolon');
     expect(requestLines(github).filter((line) => line.includes('cluster-config'))).toEqual([]);
   }, 60_000);
 
@@ -336,6 +338,22 @@ describe('app: push → S2I build → registry → config repo → check runs', 
     expect(deploy.output.title).toMatch(/^Config repo failed: /);
     expect(deploy.output.summary).toContain('5 attempts');
     expect(requestLines(github).filter((line) => line.startsWith('PATCH') && line.includes('git/refs'))).toHaveLength(5);
+  }, 60_000);
+
+  it('builds and deploys a commit once when two deliveries push it for the same environment', async () => {
+    await expectBuild(htmlConfig(repository), HTML_FILES);
+    github.api.post(`${APP_REPO}/check-runs`).reply(201, { id: 32 });
+    expectWriteAttempt(CONFIG_HEAD, 200);
+    github.api.patch(`${APP_REPO}/check-runs/32`).reply(200, { id: 32 });
+    expectConfig(htmlConfig(repository));
+
+    const responses = [await bot.deliver('push', PUSH, { delivery: 'first' }), await bot.deliver('push', PUSH, { delivery: 'second' })];
+    await queue.onIdle();
+
+    expect(responses.map((response) => response.status)).toEqual([200, 200]);
+    expect(requestLines(github).filter((line) => line.includes('/contents/.github%2Fs2i.yml'))).toHaveLength(2);
+    expect(requestLines(github).filter((line) => line === `POST ${APP_REPO}/check-runs`)).toHaveLength(2);
+    expect(requestLines(github).filter((line) => line.endsWith('/git/commits'))).toHaveLength(1);
   }, 60_000);
 
   it('rejects a delivery with a wrong or missing signature and calls no API', async () => {
