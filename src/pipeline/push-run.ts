@@ -1,12 +1,12 @@
 import type { Logger } from 'probot';
-import { environmentForBranch, type ConfigProblem } from '../config/load-repo-config.js';
+import { environmentForBranch } from '../config/load-repo-config.js';
 import { CONFIG_PATH, readRepoConfig } from '../config/read-repo-config.js';
 import type { ContainerEngine } from '../docker/container-engine.js';
 import type { PushTarget } from '../events/push-event.js';
 import type { GitHubClient } from '../github/github-client.js';
 import { GitHubConfigRepo } from '../gitops/github-config-repo.js';
 import type { RunQueue } from '../queue/run-queue.js';
-import { failureOutput, type Annotation } from '../report/check-output.js';
+import { configInvalid, configUnreadable } from '../report/config-output.js';
 import { GitHubChecks } from '../report/github-check-run.js';
 import type { BuildSettings } from '../settings/build-settings.js';
 import { GITHUB_TARBALL_STRIP, openGitHubTarball } from '../source/github-tarball.js';
@@ -42,39 +42,11 @@ export async function runPush(deps: BotDependencies, octokit: GitHubClient, targ
       log.debug({ repo: target.fullName, sha: target.commit.sha }, `no ${CONFIG_PATH} at this commit: nothing to do`);
       return;
     case 'unreadable':
-      await checks.check('s2i/build').complete(
-        'failure',
-        failureOutput({
-          step: 'config',
-          reason: `${CONFIG_PATH} could not be read from GitHub: ${(loaded.error as Error).message}`,
-          hint: 'this is usually temporary: push again in a moment',
-        }),
-      );
+      await checks.check('s2i/build').complete('failure', configUnreadable((loaded.error as Error).message));
       return;
-    case 'invalid': {
-      const annotations: Annotation[] = loaded.problems
-        .filter((problem) => problem.line !== undefined)
-        .map((problem) => ({
-          path: CONFIG_PATH,
-          start_line: problem.line as number,
-          end_line: problem.line as number,
-          annotation_level: 'failure',
-          title: 'Invalid s2i-bot configuration',
-          message: problem.message,
-        }));
-      await checks.check('s2i/build').complete(
-        'failure',
-        failureOutput(
-          {
-            step: 'config',
-            reason: describeProblems(loaded.problems),
-            hint: `fix ${CONFIG_PATH} as the annotations show and push again`,
-          },
-          annotations,
-        ),
-      );
+    case 'invalid':
+      await checks.check('s2i/build').complete('failure', configInvalid(loaded.problems));
       return;
-    }
     case 'ok':
       break;
   }
@@ -110,10 +82,4 @@ export async function runPush(deps: BotDependencies, octokit: GitHubClient, targ
     },
   );
   log.info({ repo: target.fullName, sha: target.commit.sha, environment: match.environment, ok: result.ok, timings: result.timings }, 'run finished');
-}
-
-/** `.github/s2i.yml is invalid: line 6: …` for one problem; a count, then one line per problem, for several. */
-function describeProblems(problems: ConfigProblem[]): string {
-  const lines = problems.map((problem) => `${problem.line ? `line ${problem.line}: ` : ''}${problem.message}`);
-  return lines.length === 1 ? `${CONFIG_PATH} is invalid: ${lines[0]}` : `${lines.length} problems in ${CONFIG_PATH}\n${lines.map((line) => `- ${line}`).join('\n')}`;
 }
