@@ -1,11 +1,13 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { environmentForBranch, parseRepoConfig } from '../config/load-repo-config.js';
+import { environmentForBranch, parseRepoConfig, readExtends } from '../config/load-repo-config.js';
 import { CONFIG_PATH } from '../config/read-repo-config.js';
+import type { RepoConfig } from '../config/schema.js';
 import type { ContainerEngine } from '../docker/container-engine.js';
 import { LocalConfigRepo } from '../gitops/local-config-repo.js';
 import { runPipeline, type PipelineResult } from '../pipeline/run-pipeline.js';
+import type { CheckName } from '../report/check-output.js';
 import { TerminalReporter } from '../report/terminal-reporter.js';
 import { loadBuildSettings } from '../settings/build-settings.js';
 import { packDirectory } from '../source/pack-directory.js';
@@ -24,10 +26,16 @@ Options:
   --repo OWNER/NAME      the app's name as the policy file knows it (default: local/<dir name>)
   --environment ENV      deploy to ENV (default: the environment the checkout's branch maps to)
   -q, --quiet            do not stream the assemble log
+
+Exit status: 0 deployed or already deployed, 1 a step failed (its check's output is printed), 2 wrong command
+line, 130 interrupted.
 `;
 
 export interface DeployCommandResult extends PipelineResult {
   configRepoDir: string;
+  environment: string;
+  /** The first check that did not succeed, when `ok` is false; its output has been printed. */
+  failedCheck?: CheckName;
 }
 
 /** `s2i-bot deploy`: the whole push → deploy pipeline with a local directory as source and a local git config repo. */
@@ -56,21 +64,14 @@ export async function deployCommand(argv: string[], engine: ContainerEngine, out
   if (local.dirty) out.warn(`${dir} has uncommitted changes: the image is built from the files as they are, not from ${local.commit.sha.slice(0, 7)}`);
 
   const configPath = values.config ?? join(dir, CONFIG_PATH);
-  const text = await readFile(configPath, 'utf8').catch(() => {
-    throw new UsageError(`${configPath} could not be read; give --config FILE or add ${CONFIG_PATH} to ${dir}`, DEPLOY_USAGE);
-  });
   const branch = local.commit.ref ?? 'main';
-  const parsed = parseRepoConfig(text, { defaults: { repoName: repo.split('/')[1], defaultBranch: branch } });
-  if (!parsed.ok) {
-    const problems = parsed.problems.map((problem) => `${configPath}${problem.line ? `:${problem.line}` : ''}: ${problem.message}`);
-    throw new Error(`the config is invalid:\n${problems.join('\n')}`);
-  }
-  const environment = values.environment ?? environmentForBranch(parsed.config, branch)?.environment;
+  const config = await readLocalConfig(configPath, { dir, repo, branch, usage: DEPLOY_USAGE, out });
+  const environment = values.environment ?? environmentForBranch(config, branch)?.environment;
   if (!environment) throw new UsageError(`branch "${branch}" maps to no environment in ${configPath}; give --environment`, DEPLOY_USAGE);
 
   const reporter = new TerminalReporter(out);
   const result = await runPipeline(
-    { repo, sourceUrl: local.location, commit: local.commit, config: parsed.config, environment },
+    { repo, sourceUrl: local.location, commit: local.commit, config, environment },
     {
       engine,
       settings: loadBuildSettings(),
@@ -85,5 +86,41 @@ export async function deployCommand(argv: string[], engine: ContainerEngine, out
       },
     },
   );
-  return { ...result, configRepoDir };
+  if (result.deploy) out.result(deployedLine(result.deploy, { repo, sha: local.commit.sha, environment, configRepoDir }));
+  const failedCheck = result.ok ? undefined : [...reporter.conclusions].find(([, conclusion]) => conclusion !== 'success')?.[0];
+  return { ...result, configRepoDir, environment, ...(failedCheck ? { failedCheck } : {}) };
+}
+
+/**
+ * Reads and validates an app's `.github/s2i.yml` from the local disk, with the defaults a GitHub repo named `repo`
+ * whose default branch is `branch` would get. An unreadable file is a usage error (the command line names it); an
+ * invalid one an error listing each problem as `file:line: message`.
+ */
+export async function readLocalConfig(configPath: string, at: { dir: string; repo: string; branch: string; usage: string; out: Output }): Promise<RepoConfig> {
+  const text = await readFile(configPath, 'utf8').catch(() => {
+    throw new UsageError(`${configPath} could not be read; give --config FILE or add ${CONFIG_PATH} to ${at.dir}`, at.usage);
+  });
+  const extendsValue = readExtends(text);
+  if (extendsValue !== undefined) {
+    at.out.warn(`${configPath} inherits from "${extendsValue}" (_extends), which is read from GitHub and not followed here: only its own settings are used`);
+  }
+  const parsed = parseRepoConfig(text, { defaults: { repoName: at.repo.split('/')[1], defaultBranch: at.branch } });
+  if (!parsed.ok) {
+    const problems = parsed.problems.map((problem) => `${configPath}${problem.line ? `:${problem.line}` : ''}: ${problem.message}`);
+    throw new Error(`the config is invalid:\n${problems.join('\n')}`);
+  }
+  return parsed.config;
+}
+
+/** The one line that says where the deploy landed, or that it was already there. */
+function deployedLine(outcome: NonNullable<PipelineResult['deploy']>, at: { repo: string; sha: string; environment: string; configRepoDir: string }): string {
+  const source = `${at.repo}@${at.sha.slice(0, 7)}`;
+  switch (outcome.status) {
+    case 'committed':
+      return `Deployed ${source} to ${at.environment}: config commit ${outcome.commitSha} in ${at.configRepoDir}`;
+    case 'unchanged':
+      return `Already deployed: ${at.configRepoDir} has the manifests of ${source} for ${at.environment} (head ${outcome.headSha.slice(0, 7)}); nothing was committed`;
+    case 'pull-request':
+      return `Deployed ${source} to ${at.environment} for review: pull request #${outcome.number} ${outcome.url}`;
+  }
 }

@@ -1,4 +1,5 @@
 import type { GitHubClient } from '../github/github-client.js';
+import { rawText } from '../github/raw-text.js';
 import { CONFIG_PATH, ExtendsTargetError, parseExtendsTarget, type ExtendsTarget, parseRepoConfig, readExtends, type ConfigProblem } from './load-repo-config.js';
 import { readYaml } from './read-yaml.js';
 import type { RepoConfig } from './schema.js';
@@ -20,6 +21,15 @@ export interface ConfigLocation {
  * default branch and the app's own keys win), and validates it.
  */
 export async function readRepoConfig(octokit: GitHubClient, at: ConfigLocation): Promise<LoadedConfig> {
+  try {
+    return await readConfig(octokit, at);
+  } catch (error) {
+    if (error instanceof NotAFileError) return { status: 'invalid', problems: [{ path: '', message: `${error.message}; make it a YAML file` }] };
+    throw error;
+  }
+}
+
+async function readConfig(octokit: GitHubClient, at: ConfigLocation): Promise<LoadedConfig> {
   const text = await readText(octokit, at.owner, at.repo, CONFIG_PATH, at.commit.sha);
   if (text === undefined) return { status: 'missing' };
   const defaults = { repoName: at.repo, defaultBranch: at.defaultBranch };
@@ -46,6 +56,8 @@ export async function readRepoConfig(octokit: GitHubClient, at: ConfigLocation):
   return toLoaded(parseRepoConfig(text, { defaults, base: base.file.value }));
 }
 
+class NotAFileError extends Error {}
+
 function toLoaded(parsed: ReturnType<typeof parseRepoConfig>): LoadedConfig {
   return parsed.ok ? { status: 'ok', config: parsed.config } : { status: 'invalid', problems: parsed.problems };
 }
@@ -54,7 +66,7 @@ function toLoaded(parsed: ReturnType<typeof parseRepoConfig>): LoadedConfig {
 async function readText(octokit: GitHubClient, owner: string, repo: string, path: string, ref?: string): Promise<string | undefined> {
   try {
     const { data } = await octokit.rest.repos.getContent({ owner, repo, path, ...(ref ? { ref } : {}), mediaType: { format: 'raw' } });
-    return data as unknown as string;
+    return rawText(data, () => new NotAFileError(`${owner}/${repo}:${path} is a directory or a submodule, not a file`));
   } catch (error) {
     if ((error as { status?: number }).status === 404) return undefined;
     throw error;

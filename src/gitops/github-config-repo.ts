@@ -1,4 +1,5 @@
 import type { GitHubClient } from '../github/github-client.js';
+import { rawText } from '../github/raw-text.js';
 import { assertRepoPaths, ConfigRepoError, repoPathProblem, type ConfigRepo, type ConfigRepoWrite, type FileChange, type ReadFile, type WriteMode, type WriteOutcome } from './config-repo.js';
 import { withWriteLock } from './write-lock.js';
 
@@ -344,14 +345,6 @@ function pullRequestBody(change: ConfigRepoWrite, head: string): string {
 }
 
 /** The text of a raw contents answer; Octokit gives text or bytes depending on the content type. */
-function rawText(data: unknown, notAFile: () => Error): string {
-  if (typeof data === 'string') return data;
-  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8');
-  // JSON here is a directory listing or a submodule, never a file's content.
-  throw notAFile();
-}
-
 function statusOf(error: unknown): number | undefined {
   const status = (error as { status?: unknown } | null)?.status;
   return typeof status === 'number' ? status : undefined;

@@ -86,7 +86,7 @@ export async function runPipeline(job: PipelineJob, ports: PipelinePorts): Promi
     // Only a bug gets here: every expected failure is reported by its step.
     const output = failureOutput(describeFailure(error, 'internal'));
     for (const check of [buildCheck, deployCheck]) {
-      if (check?.started && !check.completed) await check.complete('failure', output);
+      if (check?.started && !check.completed) await check.complete('failure', output).catch(() => undefined);
     }
     throw error;
   }
@@ -113,7 +113,8 @@ async function build(job: PipelineJob, ports: PipelinePorts, check: CheckReporte
         emit(event);
         if (event.kind === 'log') {
           tail.add(event.line);
-          void check.progress(buildInProgress(target, tail.toArray()));
+          // A refresh that cannot be shown must not end the build; the reporter reports its own failures.
+          check.progress(buildInProgress(target, tail.toArray())).catch(() => undefined);
         }
       },
     });

@@ -32,10 +32,17 @@ export class TerminalReporter implements RunReporter {
         completed = true;
         conclusions.set(name, conclusion);
         out.result(`${name} ${conclusion}: ${output.title}`);
-        // The summary is Markdown for GitHub; on a terminal the bold markers are noise.
-        for (const line of output.summary.split('\n')) if (line.trim() !== '') out.log(line.replace(/\*\*/g, ''));
-        if (conclusion !== 'success' && output.text) for (const line of output.text.split('\n')) out.log(line);
+        for (const line of plainLines(output.summary)) out.log(line);
+        if (conclusion !== 'success' && output.text) for (const line of plainLines(output.text)) out.log(line);
       },
     };
   }
+}
+
+/** Check-run Markdown as terminal lines: no bold, code or heading markers, no fences, links as `text (url)`. */
+function plainLines(markdown: string): string[] {
+  return markdown
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !/^\s*(`{3,}|#{1,6}\s)/.test(line))
+    .map((line) => line.replace(/\*\*/g, '').replace(/\[([^\]]*)\]\(([^)]*)\)/g, '$1 ($2)').replace(/`/g, ''));
 }
