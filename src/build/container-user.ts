@@ -1,5 +1,7 @@
 import type { ContainerEngine } from '../docker/container-engine.js';
+import { formatUidRanges, uidAllowed, type UidRange } from '../settings/build-settings.js';
 import { BuildError } from './build-error.js';
+import { LABELS, type BuilderContract } from './builder-image.js';
 
 /** Numeric owner for files placed into a build container. */
 export interface NumericUser {
@@ -70,4 +72,30 @@ function parseAccounts(content: string): string[][] {
     .split('\n')
     .filter((line) => line && !line.startsWith('#'))
     .map((line) => line.split(':'));
+}
+
+/**
+ * Refuses a builder whose assemble user is outside the operator's `S2I_ALLOWED_UIDS`, as s2i's `--allowed-uids`
+ * does: the user is the `io.openshift.s2i.assemble-user` label, else the image `USER` (empty means root).
+ * `uid` is the resolved number; without it only a numeric or empty user can be judged, and a named one is left
+ * for the call made after it is resolved (so a name that resolves to 0 is caught too). Nothing in the source
+ * takes part: `.s2i/bin` and `.s2i/environment` cannot change the user.
+ */
+export function checkAssembleUser(builder: string, contract: BuilderContract, allowed: UidRange[] | undefined, uid?: number): void {
+  if (allowed === undefined) return;
+  const userPart = contract.assembleUser.split(':', 1)[0].trim();
+  const known = uid ?? (userPart === '' ? 0 : /^\d+$/.test(userPart) ? Number(userPart) : undefined);
+  if (known === undefined || uidAllowed(known, allowed)) return;
+  const declared =
+    contract.assembleUserFrom === 'label'
+      ? `its ${LABELS.assembleUser} label "${contract.assembleUser}"`
+      : contract.assembleUser === ''
+        ? 'it sets no USER'
+        : `its USER "${contract.assembleUser}"`;
+  const as = userPart === '' ? 'root (uid 0)' : /^\d+$/.test(userPart) ? `uid ${known}` : `"${userPart}" (uid ${known})`;
+  throw new BuildError({
+    step: 'builder',
+    reason: `builder image ${builder} would run assemble as ${as} (${declared}), which S2I_ALLOWED_UIDS=${formatUidRanges(allowed)} does not allow`,
+    hint: `use a builder whose ${LABELS.assembleUser} label or USER is a uid in ${formatUidRanges(allowed)}, or ask the operator to widen S2I_ALLOWED_UIDS`,
+  });
 }

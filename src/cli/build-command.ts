@@ -2,11 +2,14 @@ import { stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { BuildError } from '../build/build-error.js';
 import { buildImage, type BuildEvent, type BuildResult } from '../build/build-image.js';
+import { cacheTag } from '../build/incremental-artifacts.js';
+import { parseRuntimeArtifact, type RuntimeArtifact } from '../build/runtime-image.js';
 import type { ContainerEngine } from '../docker/container-engine.js';
 import { parseImageReference } from '../registry/image-reference.js';
 import { registryAuth } from '../registry/docker-config.js';
 import { pushImage, type PushResult } from '../registry/push-image.js';
 import { loadBuildSettings } from '../settings/build-settings.js';
+import { loadProxySettings } from '../settings/proxy-settings.js';
 import { formatBytes } from '../source/prepare-source.js';
 import { packDirectory } from '../source/pack-directory.js';
 import { describeLocalSource } from './local-source.js';
@@ -21,6 +24,16 @@ Options:
   --image REPO[:TAG]     output image; the tag defaults to the git commit SHA of <dir>, else "latest" (required)
   --context-dir DIR      build this subdirectory of <dir>
   --env KEY=VALUE        build and runtime environment variable (repeatable)
+  --incremental          restore the previous image's save-artifacts output into /tmp/artifacts before assemble
+                         (no previous image or no save-artifacts: a clean build, with a note)
+  --no-incremental       a clean build (the default; the last of the two flags wins)
+  --previous-image REF   image to restore artifacts from (default: REPO:TAG when --image has a tag, else the
+                         newest image of REPO on the engine)
+  --runtime-image IMAGE  ship IMAGE instead of the builder: artifacts are copied into it and its assemble-runtime runs
+  --runtime-artifact SRC[:DEST]
+                         file or directory SRC of the builder container to copy into DEST (relative to the runtime
+                         image's WORKDIR, default .) (repeatable; default: the runtime image's
+                         io.openshift.s2i.assemble-input-files label)
   --push                 push the image, with credentials from DOCKER_CONFIG/config.json
   -q, --quiet            do not stream the assemble log
 `;
@@ -32,14 +45,20 @@ export interface BuildCommandResult {
 
 /** `s2i-bot build`: the CLI face of the build engine. */
 export async function buildCommand(argv: string[], engine: ContainerEngine, out: Output, signal?: AbortSignal): Promise<BuildCommandResult> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals, tokens } = parseArgs({
     args: argv,
     allowPositionals: true,
+    tokens: true,
     options: {
       builder: { type: 'string' },
       image: { type: 'string' },
       'context-dir': { type: 'string', default: '' },
       env: { type: 'string', multiple: true, default: [] },
+      incremental: { type: 'boolean' },
+      'no-incremental': { type: 'boolean' },
+      'previous-image': { type: 'string' },
+      'runtime-image': { type: 'string' },
+      'runtime-artifact': { type: 'string', multiple: true, default: [] },
       push: { type: 'boolean', default: false },
       quiet: { type: 'boolean', short: 'q', default: false },
     },
@@ -49,6 +68,11 @@ export async function buildCommand(argv: string[], engine: ContainerEngine, out:
   if (!values.image) throw new UsageError('--image is required', BUILD_USAGE);
   const image = parseImageReference(values.image);
   const env = parseEnvFlags(values.env);
+  const runtimeArtifacts = parseRuntimeArtifactFlags(values['runtime-artifact']);
+  if (runtimeArtifacts.length > 0 && !values['runtime-image']) throw new UsageError('--runtime-artifact needs --runtime-image', BUILD_USAGE);
+  // The last of --incremental and --no-incremental wins, so an alias with one can be overridden by the other.
+  const incremental = tokens.filter((token) => token.kind === 'option' && (token.name === 'incremental' || token.name === 'no-incremental')).at(-1)?.name === 'incremental';
+  if (values['previous-image'] && !incremental) throw new UsageError('--previous-image needs --incremental', BUILD_USAGE);
   const dir = positionals[0];
   const isDirectory = await stat(dir).then((stats) => stats.isDirectory(), () => false);
   if (!isDirectory) throw new UsageError(`${dir} is not a directory`, BUILD_USAGE);
@@ -56,7 +80,8 @@ export async function buildCommand(argv: string[], engine: ContainerEngine, out:
   const local = await describeLocalSource(dir);
   if (local.dirty) out.warn(`${dir} has uncommitted changes: the image is built from the files as they are, not from ${local.commit?.sha.slice(0, 7)}`);
   const tag = image.tag ?? local.commit?.sha ?? 'latest';
-  const settings = loadBuildSettings();
+  const settings = { ...loadBuildSettings(), proxy: loadProxySettings() };
+  const previousImage = incremental ? (values['previous-image'] ?? (image.tag ? `${image.repository}:${image.tag}` : await newestImage(engine, image.repository))) : undefined;
 
   const build = await buildImage(engine, settings, {
     builder: values.builder,
@@ -65,6 +90,10 @@ export async function buildCommand(argv: string[], engine: ContainerEngine, out:
     source: () => packDirectory(dir),
     contextDir: values['context-dir'],
     env,
+    incremental,
+    ...(previousImage ? { previousImage } : {}),
+    ...(values['runtime-image'] ? { runtimeImage: values['runtime-image'] } : {}),
+    ...(runtimeArtifacts.length > 0 ? { runtimeArtifacts } : {}),
     commit: local.commit,
     sourceLocation: local.location,
     signal,
@@ -74,13 +103,31 @@ export async function buildCommand(argv: string[], engine: ContainerEngine, out:
       else if (!values.quiet) out.log(event.line);
     },
   });
-  out.result(`Built ${build.reference} (${formatBytes(build.sizeBytes)}) in ${(build.durationMs / 1000).toFixed(1)} s`);
+  const restored = build.restoredFrom ? `, incremental from ${build.restoredFrom}` : '';
+  out.result(`Built ${build.reference} (${formatBytes(build.sizeBytes)}) in ${(build.durationMs / 1000).toFixed(1)} s${restored}`);
   if (!values.push) return { build };
 
   out.phase(`Pushing ${build.reference} to ${image.registry}`);
   const push = await pushImage(engine, image.repository, tag);
   out.result(`Pushed ${push.pinned}`);
   return { build, push };
+}
+
+/** The newest image of `repository` on the engine (its cache images left out), for `--incremental` without a tag. */
+async function newestImage(engine: ContainerEngine, repository: string): Promise<string | undefined> {
+  const cacheSuffix = cacheTag('');
+  const images = await engine.listImages(repository);
+  return images.flatMap((entry) => entry.tags.filter((tag) => !tag.endsWith(cacheSuffix))).at(0);
+}
+
+function parseRuntimeArtifactFlags(values: string[]): RuntimeArtifact[] {
+  return values.map((value) => {
+    try {
+      return parseRuntimeArtifact(value);
+    } catch (error) {
+      throw new UsageError((error as Error).message, BUILD_USAGE);
+    }
+  });
 }
 
 function parseEnvFlags(pairs: string[]): Record<string, string> {

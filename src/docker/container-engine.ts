@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 /** What the build stage needs to know about an image. */
 export interface ImageInfo {
@@ -39,6 +39,11 @@ export interface ContainerSpec {
   env: string[];
   limits: ContainerLimits;
   readOnlyMounts: ReadOnlyMount[];
+  /**
+   * Keep no engine-side log of the output (log driver `none`): for containers whose stdout is data, such as the
+   * tar stream of `save-artifacts`, which would otherwise be stored a second time in the container's log file.
+   */
+  discardLogs?: boolean;
 }
 
 /** The image config written by a commit; fields left out keep the container's values. */
@@ -70,6 +75,15 @@ export interface RunResult {
 
 export type OutputStream = 'stdout' | 'stderr';
 
+/** An image of one repository on the engine. */
+export interface LocalImage {
+  id: string;
+  /** `repository:tag` references of this image within the repository asked for. */
+  tags: string[];
+  /** Creation time, seconds since the epoch. */
+  created: number;
+}
+
 /**
  * The container engine as the build stage sees it: a handful of Engine API calls.
  * Only `docker-engine.ts` implements it; everything else depends on this interface.
@@ -85,6 +99,11 @@ export interface ContainerEngine {
   readFile(containerId: string, path: string, maxBytes: number): Promise<Buffer | undefined>;
   /** Whether a path exists inside a (created or stopped) container. */
   pathExists(containerId: string, path: string): Promise<boolean>;
+  /**
+   * Streams a file or directory of a (created or stopped) container as a tar whose entries are named from the
+   * path's last component (`/opt/app/dist` → `dist/...`); undefined when the path does not exist.
+   */
+  getArchive(containerId: string, path: string): Promise<Readable | undefined>;
   /** Attaches, starts, and waits for the container; kills it when `timeoutMs` passes or `signal` aborts. */
   run(
     containerId: string,
@@ -92,7 +111,22 @@ export interface ContainerEngine {
     timeoutMs: number,
     signal?: AbortSignal,
   ): Promise<RunResult>;
+  /**
+   * Like `run`, for a container whose stdout is data: stdout is written to `stdout` with backpressure (a slow
+   * reader slows the container down, nothing piles up in memory) and `stdout` is ended when the output ends;
+   * stderr goes to `onStderr`. When `stdout` fails, the rest of the output is read and dropped so the
+   * container can finish.
+   */
+  runWithStdout(
+    containerId: string,
+    stdout: Writable,
+    onStderr: (chunk: Buffer) => void,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<RunResult>;
   commit(containerId: string, spec: CommitSpec): Promise<string>;
+  /** Images of `repository` (no tag) on the engine, newest first. */
+  listImages(repository: string): Promise<LocalImage[]>;
   /** Removes a container and its anonymous volumes; absent containers are not an error. */
   removeContainer(containerId: string): Promise<void>;
   /** Pushes repository:tag and resolves to the manifest digest the registry stored. */

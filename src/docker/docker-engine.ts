@@ -1,5 +1,5 @@
 import Docker from 'dockerode';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import tar from 'tar-stream';
 import type {
@@ -7,6 +7,7 @@ import type {
   ContainerEngine,
   ContainerSpec,
   ImageInfo,
+  LocalImage,
   OutputStream,
   RegistryAuth,
   RunResult,
@@ -97,6 +98,7 @@ export class DockerEngine implements ContainerEngine {
           ReadOnly: true,
         })),
         AutoRemove: false,
+        ...(spec.discardLogs ? { LogConfig: { Type: 'none', Config: {} } } : {}),
       },
     });
     return container.id;
@@ -160,10 +162,7 @@ export class DockerEngine implements ContainerEngine {
     };
     signal?.addEventListener('abort', cancel, { once: true });
     try {
-      // next-exit: a created container is already "not-running", so the default condition would return at once.
-      const waiting = container.wait({ condition: 'next-exit' });
-      await container.start();
-      const { StatusCode } = (await waiting) as { StatusCode: number };
+      const StatusCode = await startAndWait(container, drained);
       // The attach stream ends right after the process; wait briefly so the last lines are not lost.
       let grace: NodeJS.Timeout | undefined;
       await Promise.race([drained, new Promise((resolve) => (grace = setTimeout(resolve, 2000)))]);
@@ -174,6 +173,59 @@ export class DockerEngine implements ContainerEngine {
       signal?.removeEventListener('abort', cancel);
       (attached as unknown as Readable).destroy();
     }
+  }
+
+  async getArchive(containerId: string, path: string): Promise<Readable | undefined> {
+    try {
+      return (await this.docker.getContainer(containerId).getArchive({ path })) as Readable;
+    } catch (error) {
+      if (statusCode(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async runWithStdout(
+    containerId: string,
+    stdout: Writable,
+    onStderr: (chunk: Buffer) => void,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<RunResult> {
+    const container = this.docker.getContainer(containerId);
+    const attached = (await container.attach({ stream: true, stdout: true, stderr: true })) as unknown as Readable;
+    let timedOut = false;
+    let cancelled = false;
+    const kill = () => container.kill().catch(() => undefined);
+    const timer = setTimeout(() => ((timedOut = true), kill()), timeoutMs);
+    const cancel = () => ((cancelled = true), kill());
+    signal?.addEventListener('abort', cancel, { once: true });
+    const copied = copyFrames(attached, stdout, onStderr);
+    try {
+      const StatusCode = await startAndWait(container, copied);
+      // The process has exited, so what is left of its output is in flight; a stream that never ends is cut off.
+      let grace: NodeJS.Timeout | undefined;
+      const ended = await Promise.race([copied.then(() => true), new Promise<boolean>((resolve) => (grace = setTimeout(() => resolve(false), OUTPUT_GRACE_MS)))]);
+      clearTimeout(grace);
+      if (!ended) stdout.destroy(new Error(`the output did not end within ${OUTPUT_GRACE_MS / 1000}s of the container's exit`));
+      return { exitCode: StatusCode, timedOut, cancelled };
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', cancel);
+      attached.destroy();
+      await copied.catch(() => undefined);
+    }
+  }
+
+  async listImages(repository: string): Promise<LocalImage[]> {
+    const images = await this.docker.listImages({ filters: JSON.stringify({ reference: [repository] }) });
+    return images
+      .map((image) => ({
+        id: image.Id,
+        tags: (image.RepoTags ?? []).filter((tag) => tag.startsWith(`${repository}:`)),
+        created: image.Created,
+      }))
+      .filter((image) => image.tags.length > 0)
+      .sort((a, b) => b.created - a.created);
   }
 
   async commit(containerId: string, spec: CommitSpec): Promise<string> {
@@ -212,6 +264,77 @@ export class DockerEngine implements ContainerEngine {
     if (!digest) throw new EngineStreamError('the registry did not report a digest for the pushed image');
     return { digest };
   }
+}
+
+/**
+ * Starts a created container and resolves to its exit code. A `next-exit` wait is sent before the start, so the
+ * exit is reported the moment it happens; but it travels on its own connection and can reach the daemon after
+ * a quick process has already exited, and then it never answers. So once the output has ended, a `not-running`
+ * wait (which answers at once for an exited container) is asked too, and the first answer wins.
+ */
+async function startAndWait(container: Docker.Container, outputEnded: Promise<unknown>): Promise<number> {
+  const abort = new AbortController();
+  const wait = (condition: 'next-exit' | 'not-running') =>
+    (container.wait({ condition, abortSignal: abort.signal } as Docker.ContainerWaitOptions) as Promise<{ StatusCode: number }>).then((result) => result.StatusCode);
+  const nextExit = wait('next-exit');
+  nextExit.catch(() => undefined);
+  try {
+    await container.start();
+    const late = outputEnded
+      .then(() => new Promise((resolve) => setTimeout(resolve, EXIT_REPORT_GRACE_MS)))
+      .then(() => (abort.signal.aborted ? new Promise<number>(() => undefined) : wait('not-running')));
+    late.catch(() => undefined);
+    return await Promise.race([nextExit, late]);
+  } finally {
+    // The losing request would keep its socket, and so the process, alive.
+    abort.abort();
+  }
+}
+
+/** How long after a container's output ended its `next-exit` wait may take before `not-running` is asked. */
+const EXIT_REPORT_GRACE_MS = 250;
+
+/** How long the output of a container that has exited may take to arrive in full. */
+const OUTPUT_GRACE_MS = 30_000;
+
+/**
+ * Demultiplexes the Engine API's attach stream (8-byte frame headers: stream type, 3 bytes padding, length),
+ * writing stdout frames to `stdout` with backpressure and ending it at the end of the stream.
+ */
+async function copyFrames(attached: Readable, stdout: Writable, onStderr: (chunk: Buffer) => void): Promise<void> {
+  let pending: Buffer = Buffer.alloc(0);
+  const writeOut = async (payload: Buffer) => {
+    if (stdout.destroyed || stdout.writableEnded) return;
+    if (stdout.write(payload)) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        stdout.off('drain', done);
+        stdout.off('close', done);
+        stdout.off('error', done);
+        resolve();
+      };
+      stdout.on('drain', done);
+      stdout.on('close', done);
+      stdout.on('error', done);
+    });
+  };
+  try {
+    for await (const chunk of attached) {
+      pending = pending.length === 0 ? (chunk as Buffer) : Buffer.concat([pending, chunk as Buffer]);
+      while (pending.length >= 8) {
+        const size = pending.readUInt32BE(4);
+        if (pending.length < 8 + size) break;
+        const type = pending[0];
+        const payload = pending.subarray(8, 8 + size);
+        pending = pending.subarray(8 + size);
+        if (type === 1) await writeOut(payload);
+        else if (type === 2) onStderr(payload);
+      }
+    }
+  } catch {
+    // The stream was destroyed (the run is over); whatever arrived has been written.
+  }
+  if (!stdout.destroyed && !stdout.writableEnded) stdout.end();
 }
 
 function normaliseCommand(value: string | string[] | undefined | null): string[] | null {

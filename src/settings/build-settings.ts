@@ -1,3 +1,15 @@
+import { isAbsolute, normalize, relative } from 'node:path';
+import { parseScriptsUrl, redactUrl, ScriptsUrlError, type ScriptsUrl } from '../build/script-source-url.js';
+
+/** An inclusive range of uids; `to` undefined means unbounded (`1000-`). */
+export interface UidRange {
+  from: number;
+  to: number | undefined;
+}
+
+/** How the source reaches the build container. */
+export type SourceInjection = 'archive' | 'stdin';
+
 /** Operator settings for build containers, read from `S2I_*` environment variables. */
 export interface BuildSettings {
   /** Memory limit of a build container in bytes (`S2I_BUILD_MEMORY`, e.g. `2g`, `512m`; default 2 GiB). */
@@ -14,6 +26,28 @@ export interface BuildSettings {
   caBundle: string | undefined;
   /** Largest source accepted, in bytes (`S2I_MAX_SOURCE_BYTES`, e.g. `500m`; default 1 GiB). */
   maxSourceBytes: number;
+  /**
+   * Operator override of the builder's scripts (`S2I_SCRIPTS_URL`: `image:///path`, `file:///path` inside
+   * `S2I_SCRIPTS_DIR`, or `http(s)://host/path`); as s2i's `--scripts-url`, it wins over `.s2i/bin` of the source
+   * and over the builder's `io.openshift.s2i.scripts-url` label. Unset by default.
+   */
+  scriptsUrl: ScriptsUrl | undefined;
+  /**
+   * The only host directory `file://` scripts URLs may read from (`S2I_SCRIPTS_DIR`, absolute path); unset by
+   * default, which refuses every `file://` URL, so a builder image cannot make the bot read host files.
+   */
+  scriptsDir: string | undefined;
+  /**
+   * Uids `assemble` may run as (`S2I_ALLOWED_UIDS`, s2i's `--allowed-uids` syntax: `1-`, `1000-2000`, `1-,5`);
+   * undefined (the default) allows any user, root included.
+   */
+  allowedUids: UidRange[] | undefined;
+  /**
+   * How the source reaches the build container (`S2I_SOURCE_INJECTION`): `archive` (default) through the
+   * engine's archive API, which needs no tar in the image; `stdin` extracts it with the builder's own `tar` as the
+   * assemble user, as s2i does, and refuses builders without tar in PATH.
+   */
+  sourceInjection: SourceInjection;
 }
 
 export class SettingsError extends Error {
@@ -32,6 +66,11 @@ export function loadBuildSettings(env: NodeJS.ProcessEnv = process.env): BuildSe
   if (network !== 'bridge' && network !== 'none') {
     throw new SettingsError(`S2I_BUILD_NETWORK must be "bridge" or "none", got "${network}"`);
   }
+  const injection = env.S2I_SOURCE_INJECTION || 'archive';
+  if (injection !== 'archive' && injection !== 'stdin') {
+    throw new SettingsError(`S2I_SOURCE_INJECTION must be "archive" or "stdin", got "${injection}"`);
+  }
+  const scriptsDir = parseScriptsDir(env.S2I_SCRIPTS_DIR);
   return {
     memoryBytes: parseSize('S2I_BUILD_MEMORY', env.S2I_BUILD_MEMORY, 2 * 1024 ** 3),
     cpus: parseCpus(env.S2I_BUILD_CPUS),
@@ -40,7 +79,78 @@ export function loadBuildSettings(env: NodeJS.ProcessEnv = process.env): BuildSe
     network,
     caBundle: env.S2I_BUILD_CA_BUNDLE || undefined,
     maxSourceBytes: parseSize('S2I_MAX_SOURCE_BYTES', env.S2I_MAX_SOURCE_BYTES, 1024 ** 3),
+    scriptsUrl: parseOperatorScriptsUrl(env.S2I_SCRIPTS_URL, scriptsDir),
+    scriptsDir,
+    allowedUids: parseAllowedUids(env.S2I_ALLOWED_UIDS),
+    sourceInjection: injection,
   };
+}
+
+/** Whether `uid` falls in one of the ranges. */
+export function uidAllowed(uid: number, ranges: UidRange[]): boolean {
+  return ranges.some((range) => uid >= range.from && (range.to === undefined || uid <= range.to));
+}
+
+/** Ranges written back in the setting's syntax: `1-,1000-2000,5`. */
+export function formatUidRanges(ranges: UidRange[]): string {
+  return ranges
+    .map((range) => (range.to === range.from ? `${range.from}` : `${range.from}-${range.to ?? ''}`))
+    .join(',');
+}
+
+const MAX_UID = 2 ** 32 - 2;
+
+/**
+ * Parses s2i's `--allowed-uids` syntax: comma-separated `N`, `N-M`, `N-` (N and above) or `-M` (up to M).
+ * Undefined when unset, so that "no restriction" cannot be confused with an empty list.
+ */
+export function parseAllowedUids(value: string | undefined): UidRange[] | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const invalid = () => new SettingsError(`S2I_ALLOWED_UIDS must be uid ranges such as 1-, 1000-2000 or 1-,5, got "${value}"`);
+  const uid = (text: string) => {
+    if (!/^\d+$/.test(text) || Number(text) > MAX_UID) throw invalid();
+    return Number(text);
+  };
+  return value.split(',').map((part) => {
+    const match = /^\s*(\d*)\s*(-)?\s*(\d*)\s*$/.exec(part);
+    if (!match || (match[1] === '' && match[3] === '')) throw invalid();
+    const from = match[1] === '' ? 0 : uid(match[1]);
+    if (!match[2]) {
+      if (match[3] !== '') throw invalid();
+      return { from, to: from };
+    }
+    const to = match[3] === '' ? undefined : uid(match[3]);
+    if (to !== undefined && to < from) throw invalid();
+    return { from, to };
+  });
+}
+
+function parseScriptsDir(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!isAbsolute(value)) throw new SettingsError(`S2I_SCRIPTS_DIR must be an absolute path, got "${value}"`);
+  return normalize(value).replace(/(.)\/+$/, '$1');
+}
+
+function parseOperatorScriptsUrl(value: string | undefined, scriptsDir: string | undefined): ScriptsUrl | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  let url: ScriptsUrl;
+  try {
+    url = parseScriptsUrl(value);
+  } catch (error) {
+    if (error instanceof ScriptsUrlError) throw new SettingsError(`S2I_SCRIPTS_URL ${error.message}`);
+    throw error;
+  }
+  if (url.kind === 'file') {
+    if (scriptsDir === undefined) {
+      throw new SettingsError(`S2I_SCRIPTS_URL ${redactUrl(url.url)} reads host files, which needs S2I_SCRIPTS_DIR to name the directory that holds them`);
+    }
+    const path = url.relative ? normalize(`${scriptsDir}/${url.path}`) : url.path;
+    const inside = relative(scriptsDir, path);
+    if (inside.startsWith('..') || isAbsolute(inside)) {
+      throw new SettingsError(`S2I_SCRIPTS_URL ${url.url} is outside S2I_SCRIPTS_DIR (${scriptsDir})`);
+    }
+  }
+  return url;
 }
 
 function parseSize(name: string, value: string | undefined, fallback: number): number {

@@ -1,4 +1,4 @@
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
@@ -7,6 +7,7 @@ import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { extract, pack, type Headers } from 'tar-stream';
 import { parseEnvironmentFile, type EnvironmentFileProblem } from './parse-environment-file.js';
+import { isIgnored, parseS2iIgnore, S2I_IGNORE_FILE, type S2iIgnore } from './s2i-ignore.js';
 
 /** The S2I scripts a source tree may provide under `.s2i/bin/`. */
 export const SCRIPT_NAMES = ['assemble', 'run', 'save-artifacts', 'assemble-runtime'] as const;
@@ -29,14 +30,21 @@ export interface DroppedEntry {
 
 /** A sanitised build context spooled to disk, ready to be extracted at the builder's destination. */
 export interface PreparedSource {
-  /** Tar with `src/...` (the context dir's content) and `scripts/...` (from `.s2i/bin/`). */
+  /**
+   * Tar with `src/...` (the context dir's content, less what `.s2iignore` leaves out) and `scripts/...` (from
+   * `.s2i/bin/`; scripts from a scripts URL are added when the context is injected, see `sourceArchive`).
+   */
   tarPath: string;
   /** Scripts the source provides in `.s2i/bin/`. */
   scripts: ScriptName[];
+  /** Their content (taken before `.s2iignore` applies, as s2i installs them before it ignores files). */
+  scriptFiles: Map<ScriptName, Buffer>;
   /** Variables from `.s2i/environment`. */
   environment: Record<string, string>;
   environmentProblems: EnvironmentFileProblem[];
   dropped: DroppedEntry[];
+  /** Entries of the source left out by its `.s2iignore`. */
+  ignoredCount: number;
   fileCount: number;
   bytes: number;
   /** Removes the spooled tar. */
@@ -99,8 +107,13 @@ export async function prepareSource(input: Readable, options: PrepareSourceOptio
     return undefined;
   };
   let environmentText: string | undefined;
+  let ignoreText: string | undefined;
+  /** Hard links written, by the file they point to: a file `.s2iignore` leaves out must survive for them. */
+  const linksByTarget = new Map<string, string[]>();
   let fileCount = 0;
   let bytes = 0;
+  /** Files and links other than `.s2iignore`: what an `.s2iignore` must not take away entirely. */
+  let contentCount = 0;
   let sawContextDir = context === '';
 
   const output = pack();
@@ -154,6 +167,7 @@ export async function prepareSource(input: Readable, options: PrepareSourceOptio
           // Normalised, so a `..` never climbs out of a directory that is (or later becomes) a symlink.
           output.entry({ name, type: 'symlink', linkname: posix.normalize(target), mode: 0o777, mtime: header.mtime });
           symlinks.add(path);
+          contentCount += 1;
           await skip();
           break;
         }
@@ -165,6 +179,8 @@ export async function prepareSource(input: Readable, options: PrepareSourceOptio
             break;
           }
           output.entry({ name, type: 'link', linkname: `src/${target.path}`, mode: (header.mode ?? 0o644) & 0o777, mtime: header.mtime });
+          linksByTarget.set(target.path, [...(linksByTarget.get(target.path) ?? []), path]);
+          contentCount += 1;
           await skip();
           break;
         }
@@ -180,16 +196,18 @@ export async function prepareSource(input: Readable, options: PrepareSourceOptio
           }
           fileCount += 1;
           emittedFiles.add(path);
+          if (path !== S2I_IGNORE_FILE) contentCount += 1;
           const script = scriptName(path);
-          const keep = script || path === '.s2i/environment';
+          const keep = script || path === '.s2i/environment' || path === S2I_IGNORE_FILE;
           if (keep && size > (script ? MAX_SCRIPT_BYTES : MAX_ENVIRONMENT_BYTES)) {
-            throw new SourceError(`${path} is ${formatBytes(size)}, more than an S2I ${script ? 'script' : 'environment file'} may be`);
+            throw new SourceError(`${path} is ${formatBytes(size)}, more than an S2I ${script ? 'script' : path === S2I_IGNORE_FILE ? 'ignore file' : 'environment file'} may be`);
           }
           const fileHeader: Headers = { name, type: 'file', size, mode: (header.mode ?? 0o644) & 0o777, mtime: header.mtime };
           if (keep) {
             const content = await buffer(entry);
             output.entry(fileHeader, content);
             if (script) scripts.set(script, content);
+            else if (path === S2I_IGNORE_FILE) ignoreText = content.toString('utf8');
             else environmentText = content.toString('utf8');
           } else {
             await pipeline(entry, output.entry(fileHeader));
@@ -224,17 +242,122 @@ export async function prepareSource(input: Readable, options: PrepareSourceOptio
     throw new SourceError(`the source archive could not be read: ${(error as Error).message}`);
   }
 
+  let result = { tarPath, fileCount, bytes, ignoredCount: 0, contentCount };
+  if (ignoreText !== undefined) {
+    const ignore = parseS2iIgnore(ignoreText);
+    try {
+      if (ignore.problems.length > 0) {
+        const [problem] = ignore.problems;
+        throw new SourceError(`${ignoreFileName(context)} line ${problem.line}: ${problem.message}`, `fix the pattern in ${ignoreFileName(context)}`);
+      }
+      if (ignore.rules.length > 0) {
+        result = await applyIgnore(tarPath, join(dir, 'context-ignored.tar'), ignore, linksByTarget);
+        if (result.contentCount === 0 && contentCount > 0) {
+          throw new SourceError(
+            `the source is empty after .s2iignore: the patterns of ${ignoreFileName(context)} leave out every file`,
+            `change ${ignoreFileName(context)} so that it keeps the files the build needs`,
+          );
+        }
+        // As in s2i, a left-out .s2i/environment is not read (its scripts were taken before).
+        if (isIgnored(ignore, '.s2i/environment', false)) environmentText = undefined;
+      }
+    } catch (error) {
+      await rm(dir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
   const parsed = environmentText === undefined ? { variables: {}, problems: [] } : parseEnvironmentFile(environmentText);
   return {
-    tarPath,
+    tarPath: result.tarPath,
     scripts: [...scripts.keys()],
+    scriptFiles: scripts,
     environment: parsed.variables,
     environmentProblems: parsed.problems,
     dropped,
-    fileCount,
-    bytes,
+    ignoredCount: result.ignoredCount,
+    fileCount: result.fileCount,
+    bytes: result.bytes,
     dispose: () => rm(dir, { recursive: true, force: true }),
   };
+}
+
+function ignoreFileName(context: string): string {
+  return context === '' ? S2I_IGNORE_FILE : `${context}/${S2I_IGNORE_FILE}`;
+}
+
+/**
+ * Copies the spooled context without what `.s2iignore` leaves out (a second pass over the spool: the file may
+ * come anywhere in the source tar, after entries it ignores). The `.s2iignore` file itself stays unless it
+ * ignores itself, as in s2i. A left-out file that kept hard links point to is written under the first link's
+ * name instead, since on disk the link would keep the content alive.
+ */
+async function applyIgnore(
+  spool: string,
+  target: string,
+  ignore: S2iIgnore,
+  linksByTarget: Map<string, string[]>,
+): Promise<{ tarPath: string; fileCount: number; bytes: number; ignoredCount: number; contentCount: number }> {
+  const relocated = new Map<string, string>();
+  let contentCount = 0;
+  let fileCount = 0;
+  let bytes = 0;
+  let ignoredCount = 0;
+  const output = pack();
+  const written = pipeline(output, createWriteStream(target));
+  const unpack = extract();
+  const processing = (async () => {
+    for await (const entry of unpack) {
+      const header = entry.header;
+      const inSource = header.name.startsWith('src/');
+      const path = header.name.replace(/^src\/?/, '').replace(/\/+$/, '');
+      const isFile = header.type === 'file';
+      if (!inSource) {
+        // scripts/ from .s2i/bin: s2i installs them before it applies .s2iignore.
+        await pipeline(entry, output.entry(header));
+        continue;
+      }
+      if (path !== '' && isIgnored(ignore, path, header.type === 'directory')) {
+        ignoredCount += 1;
+        const keptLinks = isFile ? (linksByTarget.get(path) ?? []).filter((link) => !isIgnored(ignore, link, false)) : [];
+        if (keptLinks.length === 0) {
+          entry.resume();
+          await new Promise((resolve) => entry.on('end', resolve));
+          continue;
+        }
+        relocated.set(path, keptLinks[0]);
+        header.name = `src/${keptLinks[0]}`;
+      } else if (header.type === 'link') {
+        const linked = (header.linkname ?? '').replace(/^src\//, '');
+        const moved = relocated.get(linked);
+        if (moved === path) {
+          // Already written with the content of the file it pointed to.
+          entry.resume();
+          await new Promise((resolve) => entry.on('end', resolve));
+          continue;
+        }
+        if (moved !== undefined) header.linkname = `src/${moved}`;
+      }
+      if (isFile) {
+        fileCount += 1;
+        bytes += header.size ?? 0;
+      }
+      if (header.type !== 'directory' && path !== S2I_IGNORE_FILE) contentCount += 1;
+      await pipeline(entry, output.entry(header));
+    }
+  })();
+  try {
+    await Promise.all([pipeline(createReadStream(spool), unpack), processing]);
+    output.finalize();
+    await written;
+  } catch (error) {
+    unpack.destroy();
+    output.destroy();
+    await written.catch(() => undefined);
+    throw new SourceError(`the source could not be filtered through .s2iignore: ${(error as Error).message}`);
+  }
+  await rm(spool, { force: true });
+  return { tarPath: target, fileCount, bytes, ignoredCount, contentCount };
 }
 
 function normaliseContextDir(contextDir: string): string {

@@ -46,13 +46,20 @@ describe('build/builder-image', () => {
 
     const contract = readBuilderContract(BUILDER, info);
 
-    expect(contract).toEqual({ imageScriptsDir: '/usr/libexec/s2i', destination: '/tmp', assembleUser: '1001', runUser: '1001' });
+    expect(contract).toEqual({
+      imageScriptsDir: '/usr/libexec/s2i',
+      scripts: { url: { kind: 'image', url: 'image:///usr/libexec/s2i', dir: '/usr/libexec/s2i' }, declaredBy: LABELS.scriptsUrl },
+      destination: '/tmp',
+      assembleUser: '1001',
+      assembleUserFrom: 'USER',
+      runUser: '1001',
+    });
   });
 
   it('has no image scripts and /tmp as destination when the image declares nothing', () => {
     const contract = readBuilderContract(BUILDER, image({ user: '' }));
 
-    expect(contract).toEqual({ imageScriptsDir: undefined, destination: '/tmp', assembleUser: '', runUser: '' });
+    expect(contract).toEqual({ imageScriptsDir: undefined, scripts: undefined, destination: '/tmp', assembleUser: '', assembleUserFrom: 'USER', runUser: '' });
   });
 
   it('falls back to the legacy STI_SCRIPTS_URL environment variable', () => {
@@ -98,23 +105,40 @@ describe('build/builder-image', () => {
     expect(contract.imageScriptsDir).toBe(dir);
   });
 
-  it.each(['https://example.com/s2i/bin', 'file:///usr/libexec/s2i', 'image://usr/libexec/s2i', '/usr/libexec/s2i', 'IMAGE:///x'])(
-    'refuses the scripts URL %j with an error naming the label and the builder',
-    (url) => {
-      const error = contractError(image({ labels: { [LABELS.scriptsUrl]: url } }));
+  it.each<[string, string]>([
+    ['ftp://example.com/s2i/bin', '"ftp://example.com/s2i/bin" is not a scripts URL; use image:///path, file:///path or http(s)://host/path'],
+    ['image://usr/libexec/s2i', '"image://usr/libexec/s2i" must name an absolute path inside the image, such as image:///usr/libexec/s2i'],
+    ['/usr/libexec/s2i', '"/usr/libexec/s2i" is not a scripts URL; use image:///path, file:///path or http(s)://host/path'],
+    ['https://example.com/s2i?ref=main', '"https://example.com/s2i?ref=main" has a query or fragment; the script names are appended to its path'],
+  ])('refuses the scripts URL %j with an error naming the label and the builder', (url, why) => {
+    const error = contractError(image({ labels: { [LABELS.scriptsUrl]: url } }));
 
-      expect(error.step).toBe('builder');
-      expect(error.reason).toBe(
-        `builder image ${BUILDER} declares io.openshift.s2i.scripts-url="${url}", and only image:// URLs are supported`,
-      );
-      expect(error.hint).toContain('io.openshift.s2i.scripts-url');
-    },
-  );
+    expect(error.step).toBe('builder');
+    expect(error.reason).toBe(`builder image ${BUILDER} declares io.openshift.s2i.scripts-url="${url}", which is not a usable scripts URL: ${why}`);
+    expect(error.hint).toContain('io.openshift.s2i.scripts-url');
+  });
 
-  it('refuses an unsupported STI_SCRIPTS_URL too', () => {
-    const error = contractError(image({ env: ['STI_SCRIPTS_URL=http://example.com/scripts'] }));
+  it('refuses an unsupported STI_SCRIPTS_URL too, naming the variable', () => {
+    const error = contractError(image({ env: ['STI_SCRIPTS_URL=gopher://example.com/scripts'] }));
 
-    expect(error.reason).toContain('"http://example.com/scripts"');
+    expect(error.reason).toContain('declares STI_SCRIPTS_URL="gopher://example.com/scripts"');
+  });
+
+  it.each<[string, unknown]>([
+    ['https://example.com/s2i/bin/', { kind: 'http', url: 'https://example.com/s2i/bin/', base: 'https://example.com/s2i/bin' }],
+    ['file:///usr/libexec/s2i', { kind: 'file', url: 'file:///usr/libexec/s2i', path: '/usr/libexec/s2i', relative: false }],
+    ['IMAGE:///x', { kind: 'image', url: 'IMAGE:///x', dir: '/x' }],
+  ])('accepts the scripts URL %j, as s2i does, without an image scripts directory unless it is image://', (url, parsed) => {
+    const contract = readBuilderContract(BUILDER, image({ labels: { [LABELS.scriptsUrl]: url } }));
+
+    expect(contract.scripts).toEqual({ url: parsed, declaredBy: LABELS.scriptsUrl });
+    expect(contract.imageScriptsDir).toBe(url.startsWith('IMAGE') ? '/x' : undefined);
+  });
+
+  it('names STI_SCRIPTS_URL as the declaring variable when the label is absent', () => {
+    const contract = readBuilderContract(BUILDER, image({ env: ['STI_SCRIPTS_URL=https://example.com/sti'] }));
+
+    expect(contract.scripts?.declaredBy).toBe('STI_SCRIPTS_URL');
   });
 
   it.each<[string, string]>([
@@ -136,6 +160,7 @@ describe('build/builder-image', () => {
     const contract = readBuilderContract(BUILDER, info);
 
     expect(contract.assembleUser).toBe('1002');
+    expect(contract.assembleUserFrom).toBe('label');
     expect(contract.runUser).toBe('default');
   });
 
@@ -145,6 +170,7 @@ describe('build/builder-image', () => {
     const contract = readBuilderContract(BUILDER, info);
 
     expect(contract.assembleUser).toBe('1001:0');
+    expect(contract.assembleUserFrom).toBe('USER');
     expect(contract.runUser).toBe('1001:0');
   });
 });

@@ -1,4 +1,13 @@
-import { loadBuildSettings, SettingsError, type BuildSettings } from '../../src/settings/build-settings.js';
+import type { ScriptsUrl } from '../../src/build/script-source-url.js';
+import {
+  formatUidRanges,
+  loadBuildSettings,
+  parseAllowedUids,
+  SettingsError,
+  uidAllowed,
+  type BuildSettings,
+  type UidRange,
+} from '../../src/settings/build-settings.js';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
@@ -25,11 +34,27 @@ describe('settings/build-settings', () => {
       network: 'bridge',
       caBundle: undefined,
       maxSourceBytes: GiB,
+      scriptsUrl: undefined,
+      scriptsDir: undefined,
+      allowedUids: undefined,
+      sourceInjection: 'archive',
     });
   });
 
   it('treats empty variables as unset', () => {
-    const env = { S2I_BUILD_MEMORY: '', S2I_BUILD_CPUS: '', S2I_BUILD_PIDS: '', S2I_BUILD_TIMEOUT: '', S2I_BUILD_NETWORK: '', S2I_BUILD_CA_BUNDLE: '', S2I_MAX_SOURCE_BYTES: '' };
+    const env = {
+      S2I_BUILD_MEMORY: '',
+      S2I_BUILD_CPUS: '',
+      S2I_BUILD_PIDS: '',
+      S2I_BUILD_TIMEOUT: '',
+      S2I_BUILD_NETWORK: '',
+      S2I_BUILD_CA_BUNDLE: '',
+      S2I_MAX_SOURCE_BYTES: '',
+      S2I_SCRIPTS_URL: '',
+      S2I_SCRIPTS_DIR: '',
+      S2I_ALLOWED_UIDS: '',
+      S2I_SOURCE_INJECTION: '',
+    };
 
     const settings = loadBuildSettings(env);
 
@@ -45,6 +70,10 @@ describe('settings/build-settings', () => {
       S2I_BUILD_NETWORK: 'none',
       S2I_BUILD_CA_BUNDLE: '/etc/pki/ca.pem',
       S2I_MAX_SOURCE_BYTES: '100m',
+      S2I_SCRIPTS_URL: 'file:///srv/s2i/nodejs/',
+      S2I_SCRIPTS_DIR: '/srv/s2i/',
+      S2I_ALLOWED_UIDS: '1-',
+      S2I_SOURCE_INJECTION: 'stdin',
     };
 
     const settings = loadBuildSettings(env);
@@ -57,6 +86,10 @@ describe('settings/build-settings', () => {
       network: 'none',
       caBundle: '/etc/pki/ca.pem',
       maxSourceBytes: 100 * MiB,
+      scriptsUrl: { kind: 'file', url: 'file:///srv/s2i/nodejs/', path: '/srv/s2i/nodejs', relative: false },
+      scriptsDir: '/srv/s2i',
+      allowedUids: [{ from: 1, to: undefined }],
+      sourceInjection: 'stdin',
     });
   });
 
@@ -158,5 +191,75 @@ describe('settings/build-settings', () => {
 
     expect(error.name).toBe('SettingsError');
     expect(error).toBeInstanceOf(Error);
+  });
+
+  describe('S2I_ALLOWED_UIDS (s2i --allowed-uids syntax)', () => {
+    it.each<[string, UidRange[]]>([
+      ['1-', [{ from: 1, to: undefined }]],
+      ['1000-2000', [{ from: 1000, to: 2000 }]],
+      ['1-,5', [{ from: 1, to: undefined }, { from: 5, to: 5 }]],
+      ['-999', [{ from: 0, to: 999 }]],
+      ['0', [{ from: 0, to: 0 }]],
+      [' 1000 - 2000 , 0 ', [{ from: 1000, to: 2000 }, { from: 0, to: 0 }]],
+      ['4294967294', [{ from: 4294967294, to: 4294967294 }]],
+    ])('reads %j', (value, ranges) => {
+      expect(loadBuildSettings({ S2I_ALLOWED_UIDS: value }).allowedUids).toEqual(ranges);
+    });
+
+    it.each(['-', 'root', '1-2-3', '2000-1000', '1,,2', ',', '1.5', '-1-', '4294967295', '1 2'])('refuses %j, naming the setting and the syntax', (value) => {
+      const error = settingsError({ S2I_ALLOWED_UIDS: value });
+
+      expect(error.message).toBe(`S2I_ALLOWED_UIDS must be uid ranges such as 1-, 1000-2000 or 1-,5, got "${value}"`);
+    });
+
+    it.each<[number, boolean]>([
+      [0, false],
+      [1, false],
+      [999, false],
+      [1000, true],
+      [2000, true],
+      [2001, false],
+      [5, true],
+    ])('decides uid %i against 1000-2000,5 as %s', (uid, allowed) => {
+      const ranges = loadBuildSettings({ S2I_ALLOWED_UIDS: '1000-2000,5' }).allowedUids ?? [];
+
+      expect(uidAllowed(uid, ranges)).toBe(allowed);
+    });
+
+    it('writes ranges back in the setting syntax for messages', () => {
+      expect(formatUidRanges(parseAllowedUids('1-, 1000-2000,5,-9') ?? [])).toBe('1-,1000-2000,5,0-9');
+    });
+  });
+
+  describe('S2I_SCRIPTS_URL and S2I_SCRIPTS_DIR', () => {
+    it.each<[string, ScriptsUrl]>([
+      ['image:///usr/libexec/s2i', { kind: 'image', url: 'image:///usr/libexec/s2i', dir: '/usr/libexec/s2i' }],
+      ['https://scripts.example.com/s2i/nodejs/', { kind: 'http', url: 'https://scripts.example.com/s2i/nodejs/', base: 'https://scripts.example.com/s2i/nodejs' }],
+      ['file://nodejs', { kind: 'file', url: 'file://nodejs', path: 'nodejs', relative: true }],
+    ])('reads %j', (value, url) => {
+      expect(loadBuildSettings({ S2I_SCRIPTS_URL: value, S2I_SCRIPTS_DIR: '/srv/s2i' }).scriptsUrl).toEqual(url);
+    });
+
+    it.each<[NodeJS.ProcessEnv, string]>([
+      [{ S2I_SCRIPTS_URL: 'ftp://example.com/s2i' }, 'S2I_SCRIPTS_URL "ftp://example.com/s2i" is not a scripts URL; use image:///path, file:///path or http(s)://host/path'],
+      [{ S2I_SCRIPTS_URL: '/usr/libexec/s2i' }, 'S2I_SCRIPTS_URL "/usr/libexec/s2i" is not a scripts URL; use image:///path, file:///path or http(s)://host/path'],
+      [{ S2I_SCRIPTS_URL: 'image://usr/libexec/s2i' }, 'S2I_SCRIPTS_URL "image://usr/libexec/s2i" must name an absolute path inside the image, such as image:///usr/libexec/s2i'],
+      [{ S2I_SCRIPTS_URL: 'https://user:secret@example.com/s2i' }, 'S2I_SCRIPTS_URL "https://***@example.com/s2i" carries credentials, which scripts URLs may not'],
+      [{ S2I_SCRIPTS_URL: 'file:///srv/s2i/nodejs' }, 'S2I_SCRIPTS_URL file:///srv/s2i/nodejs reads host files, which needs S2I_SCRIPTS_DIR to name the directory that holds them'],
+      [{ S2I_SCRIPTS_URL: 'file:///etc/s2i', S2I_SCRIPTS_DIR: '/srv/s2i' }, 'S2I_SCRIPTS_URL file:///etc/s2i is outside S2I_SCRIPTS_DIR (/srv/s2i)'],
+      [{ S2I_SCRIPTS_URL: 'file:///srv/s2i/../../etc', S2I_SCRIPTS_DIR: '/srv/s2i' }, 'S2I_SCRIPTS_URL file:///srv/s2i/../../etc is outside S2I_SCRIPTS_DIR (/srv/s2i)'],
+      [{ S2I_SCRIPTS_URL: 'file://../etc', S2I_SCRIPTS_DIR: '/srv/s2i' }, 'S2I_SCRIPTS_URL "file://../etc" climbs out of the scripts directory'],
+      [{ S2I_SCRIPTS_DIR: 'srv/s2i' }, 'S2I_SCRIPTS_DIR must be an absolute path, got "srv/s2i"'],
+    ])('refuses %j', (env, message) => {
+      expect(settingsError(env).message).toBe(message);
+    });
+  });
+
+  it.each(['archive', 'stdin'] as const)('reads S2I_SOURCE_INJECTION=%s', (mode) => {
+    expect(loadBuildSettings({ S2I_SOURCE_INJECTION: mode }).sourceInjection).toBe(mode);
+  });
+
+  it.each(['tar', 'STDIN', 'copy'])('refuses S2I_SOURCE_INJECTION=%j', (value) => {
+    expect(settingsError({ S2I_SOURCE_INJECTION: value }).message).toBe(`S2I_SOURCE_INJECTION must be "archive" or "stdin", got "${value}"`);
   });
 });

@@ -499,6 +499,106 @@ describe('source/prepare-source', () => {
     expectNothingEscapes(output);
   });
 
+  describe('.s2iignore', () => {
+    it('leaves out what it lists before the source reaches the builder, keeping itself and the rest', async () => {
+      const entries = [
+        file('.s2iignore', '# build output\nnode_modules\n*.log\n!keep.log\n'),
+        dir('node_modules/'),
+        dir('node_modules/left-pad/'),
+        file('node_modules/left-pad/index.js', 'x'.repeat(100)),
+        file('debug.log', 'noise'),
+        file('keep.log', 'kept'),
+        file('logs/deep.log', 'not matched: * stops at /'),
+        file('index.js', 'app'),
+      ];
+
+      const { source, output } = await prepare(entries);
+
+      expect(names(output)).toEqual(['src/', 'src/.s2iignore', 'src/keep.log', 'src/logs/deep.log', 'src/index.js']);
+      expect(source.ignoredCount).toBe(4);
+      expect(source.fileCount).toBe(4);
+      expect(source.bytes).toBe(entries.slice(5).reduce((total, entry) => total + String(entry.content).length, 0) + String(entries[0].content).length);
+    });
+
+    it('applies when .s2iignore comes after the entries it ignores in the tar', async () => {
+      const { output } = await prepare([file('a.tmp', 'a'), file('b.txt', 'b'), file('.s2iignore', '*.tmp\n')]);
+
+      expect(names(output)).toEqual(['src/', 'src/b.txt', 'src/.s2iignore']);
+    });
+
+    it('is read from the contextDir, with patterns relative to it, as s2i does', async () => {
+      const entries = [
+        file('.s2iignore', '*\n'),
+        file('services/api/.s2iignore', 'fixtures\n'),
+        file('services/api/server.js', 'api'),
+        file('services/api/fixtures/big.json', '{}'),
+      ];
+
+      const { output } = await prepare(entries, { contextDir: 'services/api' });
+
+      expect(names(output)).toEqual(['src/', 'src/.s2iignore', 'src/server.js']);
+    });
+
+    it('keeps .s2i/bin scripts (s2i installs them before it ignores) but drops an ignored .s2i/environment', async () => {
+      const entries = [file('.s2iignore', '.s2i\n'), file('.s2i/bin/assemble', 'custom'), file('.s2i/environment', 'A=1\n'), file('app.js', 'app')];
+
+      const { source, output } = await prepare(entries);
+
+      expect(names(output)).toEqual(['src/', 'src/.s2iignore', 'src/app.js', 'scripts/', 'scripts/assemble']);
+      expect(source.scripts).toEqual(['assemble']);
+      expect(source.scriptFiles.get('assemble')?.toString()).toBe('custom');
+      expect(source.environment).toEqual({});
+    });
+
+    it('keeps the content of an ignored file under a hard link that is kept', async () => {
+      const entries = [file('.s2iignore', 'data.bin\n'), file('data.bin', 'shared'), hardlink('copy.bin', 'data.bin'), hardlink('copy2.bin', 'data.bin')];
+
+      const { output } = await prepare(entries);
+
+      expect(names(output)).toEqual(['src/', 'src/.s2iignore', 'src/copy.bin', 'src/copy2.bin']);
+      expect(byName(output, 'src/copy.bin').header.type).toBe('file');
+      expect(byName(output, 'src/copy.bin').content.toString()).toBe('shared');
+      expect(byName(output, 'src/copy2.bin').header).toMatchObject({ type: 'link', linkname: 'src/copy.bin' });
+      expectNothingEscapes(output);
+    });
+
+    it('refuses a .s2iignore that leaves out every file, and removes its spool', async () => {
+      const error = await prepareSource(tarOf([file('.s2iignore', '*\n'), file('index.js', 'a'), file('lib/x.js', 'x')]), DEFAULTS).catch((caught: unknown) => caught);
+
+      expect(error).toBeInstanceOf(SourceError);
+      expect((error as Error).message).toBe('the source is empty after .s2iignore: the patterns of .s2iignore leave out every file');
+      expect((error as InstanceType<typeof SourceError>).hint).toBe('change .s2iignore so that it keeps the files the build needs');
+      expect(spooled()).toEqual([]);
+    });
+
+    it('names the contextDir .s2iignore when it empties the build', async () => {
+      const error = await prepareSource(tarOf([file('api/.s2iignore', '[a-z]*\n'), file('api/main.go', 'x')]), { ...DEFAULTS, contextDir: 'api' }).catch((caught: unknown) => caught);
+
+      expect((error as Error).message).toBe('the source is empty after .s2iignore: the patterns of api/.s2iignore leave out every file');
+    });
+
+    it('refuses a malformed pattern with its line, and removes its spool', async () => {
+      const error = await prepareSource(tarOf([file('.s2iignore', 'ok\n# fine\n[abc\n'), file('a', 'a')]), DEFAULTS).catch((caught: unknown) => caught);
+
+      expect(error).toBeInstanceOf(SourceError);
+      expect((error as Error).message).toBe('.s2iignore line 3: "[abc" is not a valid pattern: unfinished character class');
+      expect(spooled()).toEqual([]);
+    });
+
+    it('changes nothing when it only has comments', async () => {
+      const { source, output } = await prepare([file('.s2iignore', '# nothing\n\n'), file('a', 'a')]);
+
+      expect(names(output)).toEqual(['src/', 'src/.s2iignore', 'src/a']);
+      expect(source.ignoredCount).toBe(0);
+    });
+
+    it('refuses an oversized .s2iignore', async () => {
+      const error = await prepareSource(tarOf([file('.s2iignore', 'x'.repeat(64 * 1024 + 1))]), DEFAULTS).catch((caught: unknown) => caught);
+
+      expect((error as Error).message).toBe('.s2iignore is 64.0 KiB, more than an S2I ignore file may be');
+    });
+  });
+
   it('dispose() removes the spooled tar and its directory', async () => {
     const source = await prepareSource(tarOf([file('a', 'a')]), DEFAULTS);
     expect(existsSync(source.tarPath)).toBe(true);

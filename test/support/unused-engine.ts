@@ -1,9 +1,10 @@
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type {
   CommitSpec,
   ContainerEngine,
   ContainerSpec,
   ImageInfo,
+  LocalImage,
   OutputStream,
   RegistryAuth,
   RunResult,
@@ -40,6 +41,15 @@ export class UnusedEngine implements ContainerEngine {
   }
   run(_containerId: string, _onOutput: (chunk: Buffer, stream: OutputStream) => void, _timeoutMs: number, _signal?: AbortSignal): Promise<RunResult> {
     this.unused('run');
+  }
+  getArchive(_containerId: string, _path: string): Promise<Readable | undefined> {
+    this.unused('getArchive');
+  }
+  runWithStdout(_containerId: string, _stdout: Writable, _onStderr: (chunk: Buffer) => void, _timeoutMs: number, _signal?: AbortSignal): Promise<RunResult> {
+    this.unused('runWithStdout');
+  }
+  listImages(_repository: string): Promise<LocalImage[]> {
+    this.unused('listImages');
   }
   commit(_containerId: string, _spec: CommitSpec): Promise<string> {
     this.unused('commit');
