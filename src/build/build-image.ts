@@ -172,9 +172,12 @@ async function runBuild(
       operator: settings.scriptsUrl,
       image: contract.scripts,
       source: source.scriptFiles,
+      runOptional: request.runtimeImage !== undefined,
       fetch: { scriptsDir: settings.scriptsDir, signal: request.signal },
     });
-    const { assemble, run } = scripts;
+    const { assemble } = scripts;
+    // Found unless a runtime image was asked for, whose own `run` is used then.
+    const run = scripts.run as ResolvedScript;
     const buildEnv = { ...source.environment, ...(request.env ?? {}) };
     const envList = Object.entries(buildEnv).map(([key, value]) => `${key}=${value}`);
 

@@ -25,7 +25,8 @@ export interface ResolvedScript {
 /** The scripts of one build, and the files to place under `<destination>/scripts/`. */
 export interface ScriptSet {
   assemble: ResolvedScript;
-  run: ResolvedScript;
+  /** Undefined only when `runOptional` was asked and no location has it. */
+  run: ResolvedScript | undefined;
   /** Optional scripts (`save-artifacts`, ...) that some location provides. */
   optional: Partial<Record<ScriptName, ResolvedScript>>;
   /**
@@ -48,6 +49,8 @@ export interface ResolveScriptsInput {
   source: ReadonlySet<ScriptName> | ReadonlyMap<ScriptName, Buffer>;
   /** Scripts looked for but not required (default: `save-artifacts`). */
   optional?: readonly ScriptName[];
+  /** `run` need not be found: a runtime image brings its own. */
+  runOptional?: boolean;
   fetch?: FetchScriptOptions;
   /** Replaceable for tests. */
   fetcher?: typeof fetchScript;
@@ -114,7 +117,7 @@ export async function resolveScripts(input: ResolveScriptsInput): Promise<Script
   }
   if (input.image && names.some((name) => !chosen.has(name))) await tryLocation(input.image.url, input.image.declaredBy);
 
-  for (const name of REQUIRED) {
+  for (const name of input.runOptional ? REQUIRED.filter((script) => script !== 'run') : REQUIRED) {
     if (chosen.has(name)) continue;
     const tried = misses.get(name) ?? [];
     if (!input.image && !input.operator) {
@@ -132,7 +135,7 @@ export async function resolveScripts(input: ResolveScriptsInput): Promise<Script
   }
   const optional: Partial<Record<ScriptName, ResolvedScript>> = {};
   for (const name of names) if (!REQUIRED.includes(name) && chosen.has(name)) optional[name] = chosen.get(name);
-  return { assemble: chosen.get('assemble') as ResolvedScript, run: chosen.get('run') as ResolvedScript, optional, downloaded };
+  return { assemble: chosen.get('assemble') as ResolvedScript, run: chosen.get('run'), optional, downloaded };
 }
 
 async function fetchOrFail(

@@ -8,8 +8,7 @@ import type { ContainerEngine } from '../docker/container-engine.js';
 import { parseImageReference } from '../registry/image-reference.js';
 import { registryAuth } from '../registry/docker-config.js';
 import { pushImage, type PushResult } from '../registry/push-image.js';
-import { loadBuildSettings } from '../settings/build-settings.js';
-import { loadProxySettings } from '../settings/proxy-settings.js';
+import { loadEngineSettings } from '../settings/engine-settings.js';
 import { formatBytes } from '../source/prepare-source.js';
 import { packDirectory } from '../source/pack-directory.js';
 import { describeLocalSource } from './local-source.js';
@@ -80,7 +79,7 @@ export async function buildCommand(argv: string[], engine: ContainerEngine, out:
   const local = await describeLocalSource(dir);
   if (local.dirty) out.warn(`${dir} has uncommitted changes: the image is built from the files as they are, not from ${local.commit?.sha.slice(0, 7)}`);
   const tag = image.tag ?? local.commit?.sha ?? 'latest';
-  const settings = { ...loadBuildSettings(), proxy: loadProxySettings() };
+  const settings = loadEngineSettings();
   const previousImage = incremental ? (values['previous-image'] ?? (image.tag ? `${image.repository}:${image.tag}` : await newestImage(engine, image.repository))) : undefined;
 
   const build = await buildImage(engine, settings, {

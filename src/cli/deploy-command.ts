@@ -9,7 +9,7 @@ import { LocalConfigRepo } from '../gitops/local-config-repo.js';
 import { runPipeline, type PipelineResult } from '../pipeline/run-pipeline.js';
 import type { CheckName } from '../report/check-output.js';
 import { TerminalReporter } from '../report/terminal-reporter.js';
-import { loadBuildSettings } from '../settings/build-settings.js';
+import { loadEngineSettings } from '../settings/engine-settings.js';
 import { packDirectory } from '../source/pack-directory.js';
 import { describeLocalSource } from './local-source.js';
 import { UsageError, type Output } from './output.js';
@@ -25,6 +25,8 @@ Options:
   --config FILE          the app's config (default: <dir>/${CONFIG_PATH})
   --repo OWNER/NAME      the app's name as the policy file knows it (default: local/<dir name>)
   --environment ENV      deploy to ENV (default: the environment the checkout's branch maps to)
+  --rebuild              build even if the registry already has <image>:<sha> (a checkout with uncommitted
+                         changes is always built)
   -q, --quiet            do not stream the assemble log
 
 Exit status: 0 deployed or already deployed, 1 a step failed (its check's output is printed), 2 wrong command
@@ -49,6 +51,7 @@ export async function deployCommand(argv: string[], engine: ContainerEngine, out
       repo: { type: 'string' },
       environment: { type: 'string' },
       quiet: { type: 'boolean', short: 'q', default: false },
+      rebuild: { type: 'boolean', default: false },
     },
   });
   if (positionals.length !== 1) throw new UsageError('give exactly one source directory', DEPLOY_USAGE);
@@ -61,7 +64,7 @@ export async function deployCommand(argv: string[], engine: ContainerEngine, out
 
   const local = await describeLocalSource(dir);
   if (!local.commit) throw new UsageError(`${dir} is not in a git checkout: the image tag and the manifests name the commit they come from`, DEPLOY_USAGE);
-  if (local.dirty) out.warn(`${dir} has uncommitted changes: the image is built from the files as they are, not from ${local.commit.sha.slice(0, 7)}`);
+  if (local.dirty) out.warn(`${dir} has uncommitted changes: the image is built from the files as they are, not from ${local.commit.sha.slice(0, 7)}, even if the registry has that commit's image`);
 
   const configPath = values.config ?? join(dir, CONFIG_PATH);
   const branch = local.commit.ref ?? 'main';
@@ -71,10 +74,11 @@ export async function deployCommand(argv: string[], engine: ContainerEngine, out
 
   const reporter = new TerminalReporter(out);
   const result = await runPipeline(
-    { repo, sourceUrl: local.location, commit: local.commit, config, environment },
+    // Files that differ from the commit must be built, whatever the registry has for the commit.
+    { repo, sourceUrl: local.location, commit: local.commit, config, environment, rebuild: values.rebuild || local.dirty },
     {
       engine,
-      settings: loadBuildSettings(),
+      settings: loadEngineSettings(),
       openSource: () => packDirectory(dir),
       stripComponents: 0,
       configRepo: (gitops) => new LocalConfigRepo({ dir: configRepoDir, mode: gitops.mode }),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ImageReferenceError, parseImageReference, parsePullReference } from '../registry/image-reference.js';
+import { checkRuntimeArtifact, parseRuntimeArtifact, RuntimeArtifactError, type RuntimeArtifact } from '../build/runtime-image.js';
 import { expandGitopsPath } from './expand-gitops-path.js';
 import { ExtendsTargetError, parseExtendsTarget } from './parse-extends-target.js';
 
@@ -292,6 +293,24 @@ const Gitops = z.strictObject(
   says('expected a mapping with at least repo: <owner/name of the config repo>'),
 );
 
+const RUNTIME_IMAGE_TEXT = 'expected a runtime image reference such as registry.example.com/acme/runtime:1';
+const RUNTIME_ARTIFACT_TEXT = 'expected /absolute/source[:relative/destination] or { source: /absolute/path, destination: relative/dir }';
+
+/** One runtime artifact, in s2i's `source[:destination]` form or as a mapping; checked as s2i checks them. */
+const RuntimeArtifactEntry = z
+  .union([z.string(), z.strictObject({ source: z.string(), destination: z.string().default('.') })], says(RUNTIME_ARTIFACT_TEXT))
+  .transform((value, ctx): RuntimeArtifact => {
+    try {
+      if (typeof value === 'string') return parseRuntimeArtifact(value);
+      checkRuntimeArtifact(value);
+      return value;
+    } catch (error) {
+      if (!(error instanceof RuntimeArtifactError)) throw error;
+      ctx.addIssue({ code: 'custom', message: error.message, input: value });
+      return z.NEVER;
+    }
+  });
+
 /** The app repo's `.github/s2i.yml`. Every mapping is strict: an unknown key is an error, so typos cannot pass. */
 export const RepoConfig = z
   .strictObject(
@@ -320,6 +339,16 @@ export const RepoConfig = z
       /** Reuse the previous image's `save-artifacts` output. */
       incremental: z.boolean(says('expected true or false')).default(false),
       /**
+       * Ship this image instead of the builder (s2i's runtime image): the artifacts are copied into it after
+       * assemble and its `assemble-runtime` runs, so the shipped image carries no toolchain.
+       */
+      runtimeImage: z.string(says(RUNTIME_IMAGE_TEXT)).refine(isPullReference, says(RUNTIME_IMAGE_TEXT)).optional(),
+      /**
+       * What to copy into the runtime image: `/absolute/source[:relative/destination]` or `{ source, destination }`.
+       * Default: the runtime image's `io.openshift.s2i.assemble-input-files` label.
+       */
+      runtimeArtifacts: z.array(RuntimeArtifactEntry, says('expected a list of /absolute/source[:relative/destination] entries')).min(1, says('expected at least one artifact; leave the key out to use the runtime image\'s label')).optional(),
+      /**
        * Branch name or glob → environment. Exact names win over globs, then the first matching glob in file order.
        * The loader defaults it to `{ <default branch>: { environment: production } }`.
        */
@@ -336,6 +365,9 @@ export const RepoConfig = z
     says('expected a mapping of s2i-bot settings (builder, image, gitops, ...)'),
   )
   .superRefine((config, ctx) => {
+    if (config.runtimeArtifacts && !config.runtimeImage) {
+      ctx.addIssue({ code: 'custom', path: ['runtimeArtifacts'], message: 'runtimeArtifacts needs runtimeImage: name the image they are copied into', params: { got: false } });
+    }
     for (const name of Object.keys(config.secretEnv)) {
       if (Object.hasOwn(config.env, name)) {
         ctx.addIssue({

@@ -131,4 +131,9 @@ export interface ContainerEngine {
   removeContainer(containerId: string): Promise<void>;
   /** Pushes repository:tag and resolves to the manifest digest the registry stored. */
   pushImage(repository: string, tag: string, auth: RegistryAuth | undefined): Promise<{ digest: string }>;
+  /**
+   * The manifest digest the registry serves for `repository:tag`, asked through the engine (so its registry
+   * settings apply); undefined when the registry has no such tag or refuses to say.
+   */
+  registryDigest(reference: string, auth: RegistryAuth | undefined): Promise<string | undefined>;
 }

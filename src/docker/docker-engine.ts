@@ -264,6 +264,17 @@ export class DockerEngine implements ContainerEngine {
     if (!digest) throw new EngineStreamError('the registry did not report a digest for the pushed image');
     return { digest };
   }
+
+  async registryDigest(reference: string, auth: RegistryAuth | undefined): Promise<string | undefined> {
+    try {
+      const data = (await this.docker.getImage(reference).distribution(auth ? { authconfig: auth } : {})) as { Descriptor?: { digest?: string } };
+      return data.Descriptor?.digest;
+    } catch (error) {
+      // The engine answers 404 for an unknown tag and 401/403 when the registry will not say.
+      if ([401, 403, 404].includes((error as { statusCode?: number }).statusCode ?? 0)) return undefined;
+      throw error;
+    }
+  }
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Logger } from 'probot';
+import type { BuildEngineSettings } from '../build/build-image.js';
 import { environmentForBranch } from '../config/load-repo-config.js';
 import { CONFIG_PATH, readRepoConfig } from '../config/read-repo-config.js';
 import type { ContainerEngine } from '../docker/container-engine.js';
@@ -8,14 +9,13 @@ import { GitHubConfigRepo } from '../gitops/github-config-repo.js';
 import type { RunQueue } from '../queue/run-queue.js';
 import { configInvalid, configUnreadable } from '../report/config-output.js';
 import { GitHubChecks } from '../report/github-check-run.js';
-import type { BuildSettings } from '../settings/build-settings.js';
 import { GITHUB_TARBALL_STRIP, openGitHubTarball } from '../source/github-tarball.js';
 import { runPipeline } from './run-pipeline.js';
 
 /** What runs need that outlives one run: the engine, the settings and the queue. */
 export interface BotDependencies {
   engine: ContainerEngine;
-  settings: BuildSettings;
+  settings: BuildEngineSettings;
   queue: RunQueue;
   /** Environment for registry credentials (`DOCKER_CONFIG`). */
   env: NodeJS.ProcessEnv;

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { buildImage, type BuildEvent, type BuildPhase } from '../build/build-image.js';
+import { buildImage, type BuildEngineSettings, type BuildEvent, type BuildPhase } from '../build/build-image.js';
 import type { SourceCommit } from '../build/image-labels.js';
 import { LogTail } from '../build/log-lines.js';
 import { renderGitopsPath } from '../config/load-repo-config.js';
@@ -7,12 +7,13 @@ import type { RepoConfig } from '../config/schema.js';
 import type { ContainerEngine } from '../docker/container-engine.js';
 import type { ConfigRepo } from '../gitops/config-repo.js';
 import { registryAuth } from '../registry/docker-config.js';
+import { parseImageReference } from '../registry/image-reference.js';
 import { pushImage, type PushResult } from '../registry/push-image.js';
+import { DEPLOYMENT_FILE, imageOfDeployment } from '../render/deployed-image.js';
 import { renderManifests } from '../render/render-manifests.js';
-import { buildInProgress, buildSucceeded, deployInProgress, deploySucceeded, failureOutput, type BuildTarget, type DeployTarget } from '../report/check-output.js';
+import { alreadyBuilt, buildInProgress, buildSucceeded, deployInProgress, deploySucceeded, failureOutput, type BuildTarget, type DeployTarget } from '../report/check-output.js';
 import type { CheckReporter, RunReporter } from '../report/check-reporter.js';
 import { describeFailure } from '../report/describe-failure.js';
-import type { BuildSettings } from '../settings/build-settings.js';
 import { enforcePolicy } from '../policy/enforce-policy.js';
 
 /** One commit to build and, when its branch maps to an environment, deploy. */
@@ -25,12 +26,17 @@ export interface PipelineJob {
   config: RepoConfig;
   /** The environment the branch maps to; undefined: build only. */
   environment: string | undefined;
+  /**
+   * Build even when the registry already has `<image>:<sha>` (a rebuild that was asked for). Otherwise an image
+   * pushed for this commit before (by another branch or environment) is reused: built once, deployed many times.
+   */
+  rebuild?: boolean;
 }
 
 /** Everything outside the pipeline it talks to: the engine, the source, the config repo and the report. */
 export interface PipelinePorts {
   engine: ContainerEngine;
-  settings: BuildSettings;
+  settings: BuildEngineSettings;
   /** Environment for registry credentials (`DOCKER_CONFIG`). */
   env?: NodeJS.ProcessEnv;
   /** Opens the source as an uncompressed tar stream. */
@@ -76,7 +82,7 @@ export async function runPipeline(job: PipelineJob, ports: PipelinePorts): Promi
   const buildCheck = ports.reporter.check('s2i/build');
   let deployCheck: CheckReporter | undefined;
   try {
-    const push = await build(job, ports, buildCheck, emit);
+    const push = (await reuse(job, ports, buildCheck)) ?? (await build(job, ports, buildCheck, emit));
     if (!push) return { ok: false, timings: timer.stop() };
     if (!job.environment) return { ok: true, push, timings: timer.stop() };
     deployCheck = ports.reporter.check('s2i/deploy');
@@ -92,11 +98,32 @@ export async function runPipeline(job: PipelineJob, ports: PipelinePorts): Promi
   }
 }
 
+function buildTarget(job: PipelineJob): BuildTarget {
+  return { builder: job.config.builder, reference: `${job.config.image}:${job.commit.sha}`, environment: job.environment };
+}
+
+/**
+ * The image this commit was already built and pushed as, if the registry has it: a commit that reaches a second
+ * branch or environment is deployed as the same image, not rebuilt. Any doubt (registry unreachable, no answer)
+ * means build.
+ */
+async function reuse(job: PipelineJob, ports: PipelinePorts, check: CheckReporter): Promise<PushResult | undefined> {
+  if (job.rebuild) return undefined;
+  const { registry } = parseImageReference(job.config.image);
+  const auth = await registryAuth(registry, ports.env).catch(() => undefined);
+  const digest = await ports.engine.registryDigest(`${job.config.image}:${job.commit.sha}`, auth).catch(() => undefined);
+  if (!digest) return undefined;
+  const push: PushResult = { registry, reference: `${job.config.image}:${job.commit.sha}`, digest, pinned: `${job.config.image}@${digest}` };
+  await check.complete('success', alreadyBuilt(buildTarget(job), push));
+  return push;
+}
+
 async function build(job: PipelineJob, ports: PipelinePorts, check: CheckReporter, emit: (event: PipelineEvent) => void): Promise<PushResult | undefined> {
-  const target: BuildTarget = { builder: job.config.builder, reference: `${job.config.image}:${job.commit.sha}`, environment: job.environment };
+  const target = buildTarget(job);
   await check.progress(buildInProgress(target));
   const tail = new LogTail();
   try {
+    const previousImage = job.config.incremental ? await deployedImage(job, ports) : undefined;
     const built = await buildImage(ports.engine, ports.settings, {
       builder: job.config.builder,
       repository: job.config.image,
@@ -108,6 +135,10 @@ async function build(job: PipelineJob, ports: PipelinePorts, check: CheckReporte
       commit: job.commit,
       sourceLocation: job.sourceUrl,
       pullAuth: (registry) => registryAuth(registry, ports.env),
+      incremental: job.config.incremental,
+      ...(previousImage ? { previousImage } : {}),
+      ...(job.config.runtimeImage ? { runtimeImage: job.config.runtimeImage } : {}),
+      ...(job.config.runtimeArtifacts ? { runtimeArtifacts: job.config.runtimeArtifacts } : {}),
       signal: ports.signal,
       onEvent: (event) => {
         emit(event);
@@ -122,11 +153,27 @@ async function build(job: PipelineJob, ports: PipelinePorts, check: CheckReporte
     const push = await pushImage(ports.engine, job.config.image, job.commit.sha, ports.env);
     await check.complete(
       'success',
-      buildSucceeded(target, { pinned: push.pinned, digest: push.digest, sizeBytes: built.sizeBytes, durationMs: built.durationMs, incremental: false }),
+      buildSucceeded(target, { pinned: push.pinned, digest: push.digest, sizeBytes: built.sizeBytes, durationMs: built.durationMs, incremental: built.incremental }),
     );
     return push;
   } catch (error) {
     await check.complete('failure', failureOutput(describeFailure(error, 'build')));
+    return undefined;
+  }
+}
+
+/**
+ * The previous image of an incremental build: the one the environment runs now, as its Deployment in the config
+ * repo pins it (the last successful deploy of this branch's environment). Without one, the engine falls back to
+ * `<image>:<sha>` and, failing that, builds clean with a note in the log.
+ */
+async function deployedImage(job: PipelineJob, ports: PipelinePorts): Promise<string | undefined> {
+  if (!job.environment) return undefined;
+  try {
+    const path = renderGitopsPath(job.config, job.environment);
+    const manifest = await ports.configRepo(job.config.gitops).readFile(`${path}/${DEPLOYMENT_FILE}`);
+    return manifest === undefined ? undefined : imageOfDeployment(manifest, job.config.deploy.name);
+  } catch {
     return undefined;
   }
 }

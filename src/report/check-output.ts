@@ -79,6 +79,20 @@ export function buildSucceeded(target: BuildTarget, image: BuiltImage): CheckOut
   };
 }
 
+/** `s2i/build` when the registry already had this commit's image: nothing was built, the image is reused. */
+export function alreadyBuilt(target: BuildTarget, image: { pinned: string; digest: string }): CheckOutput {
+  return {
+    title: `Already built: ${target.reference}`,
+    summary: [
+      `The registry already has the image of this commit, so it was not built again.`,
+      '',
+      `**Image:** \`${image.pinned}\``,
+      `**Digest:** \`${image.digest}\``,
+      deployNote(target.environment),
+    ].join('\n'),
+  };
+}
+
 /** Any failed step: a one-line title, then step, reason and what to do, then the log tail if there is one. */
 export function failureOutput(failure: Failure, annotations: Annotation[] = []): CheckOutput {
   const firstLine = failure.reason.split('\n')[0];

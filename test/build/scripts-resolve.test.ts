@@ -177,3 +177,18 @@ describe('build/script-source', () => {
     expect(Object.keys(set.optional).sort()).toEqual(['assemble-runtime', 'save-artifacts']);
   });
 });
+
+describe('build/script-source with a runtime image', () => {
+  it('does not require run when the runtime image brings its own', async () => {
+    const set = await resolve({ source: SOURCE('assemble'), runOptional: true });
+
+    expect(set.run).toBeUndefined();
+    expect(set.assemble.from).toBe('source');
+  });
+
+  it('still requires run without a runtime image', async () => {
+    const error = await resolveError(resolve({ source: SOURCE('assemble') }));
+
+    expect(error.reason).toBe(`builder image ${BUILDER} has no io.openshift.s2i.scripts-url label and the source has no .s2i/bin/run`);
+  });
+});

@@ -134,11 +134,9 @@ describe('cli/deploy-command (real engine, registry and git)', () => {
     expect(lines.at(-1)).toBe(`Deployed ${APP_REPO}@${sha.slice(0, 7)} to staging: config commit ${head} in ${configRepo}`);
   });
 
-  // Known gap (see the report): a second deploy rebuilds the commit, and an S2I image is not reproducible (its
-  // creation time and file times differ), so the registry serves a new digest, the Deployment changes and a second
-  // commit lands. "Already deployed" is reached only with the same digest (test/cli/deploy-command.test.ts).
-  // When the pipeline reuses an image already pushed for the commit, this passes: turn `it.failing` into `it`.
-  it.failing('deploys the same commit again as "already deployed", without a new commit', async () => {
+  // The registry already has <image>:<sha>, so the commit is not built again (an S2I image is not reproducible:
+  // a rebuild would get a new digest) and the manifests come out identical.
+  it('deploys the same commit again as "already deployed", without a new commit', async () => {
     const before = git(configRepo, 'rev-parse', 'HEAD');
     const { lines, output } = recorder();
 

@@ -676,7 +676,7 @@ describe('config/load-repo-config', () => {
 
       const parsed = parseRepoConfig('builder: b\nimage: acme/hello\n', { defaults, base: hostile });
 
-      expect(problems(parsed)).toEqual([{ path: '__proto__', line: 1, column: 1, message: '__proto__: unknown key (expected one of: _extends, builder, image, contextDir, env, secretEnv, incremental, branches, deploy, gitops) (set by the _extends base)' }]);
+      expect(problems(parsed)).toEqual([{ path: '__proto__', line: 1, column: 1, message: '__proto__: unknown key (expected one of: _extends, builder, image, contextDir, env, secretEnv, incremental, runtimeImage, runtimeArtifacts, branches, deploy, gitops) (set by the _extends base)' }]);
     });
   });
 

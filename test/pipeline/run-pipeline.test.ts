@@ -113,6 +113,18 @@ class FakeConfigRepo implements ConfigRepo {
   }
 }
 
+/** A registry that already has the commit's image. */
+class AlreadyPushedEngine extends SucceedingEngine {
+  constructor(builder: string, private readonly pushed: string) {
+    super(builder, pushed);
+  }
+
+  override async registryDigest(reference: string): Promise<string | undefined> {
+    this.calls.push(`registryDigest ${reference}`);
+    return this.pushed;
+  }
+}
+
 /** An engine whose socket refuses connections: the first call of a build fails like dockerode does then. */
 class UnreachableEngine extends UnusedEngine {
   readonly inspected: string[] = [];
@@ -123,6 +135,10 @@ class UnreachableEngine extends UnusedEngine {
 
   override inspectImage(reference: string): Promise<ImageInfo | undefined> {
     this.inspected.push(reference);
+    return Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED', syscall: 'connect' }));
+  }
+
+  override registryDigest(): Promise<string | undefined> {
     return Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED', syscall: 'connect' }));
   }
 }
@@ -200,6 +216,36 @@ describe('src/pipeline/run-pipeline', () => {
     expect(configRepo.writes).toEqual([]);
   });
 
+  it('deploys the image the registry already has for this commit instead of building it again', async () => {
+    const engine = new AlreadyPushedEngine(BUILDER, DIGEST);
+    const reporter = new RecordingReporter();
+    const configRepo = new FakeConfigRepo({ '.github/s2i-policy.yml': POLICY });
+    const run = ports({ engine, reporter, configRepo: () => configRepo });
+
+    const result = await runPipeline(job(), run);
+
+    expect(result.ok).toBe(true);
+    expect(engine.calls).toEqual([`registryDigest registry.example.com/acme/hello:${SHA}`]);
+    expect(run.openSource).not.toHaveBeenCalled();
+    expect(reporter.completions()).toEqual([
+      ['s2i/build', 'success', `Already built: registry.example.com/acme/hello:${SHA}`],
+      ['s2i/deploy', 'success', 'Deployed to production: config commit c0ffee0'],
+    ]);
+    const deployment = parse(configRepo.writes[0].files.find((file) => file.path.endsWith('deployment.yaml'))?.content ?? '') as DeploymentShape;
+    expect(deployment.spec.template.spec.containers[0].image).toBe(`registry.example.com/acme/hello@${DIGEST}`);
+  });
+
+  it('builds again when a rebuild is asked for, even if the registry has the image', async () => {
+    const engine = new AlreadyPushedEngine(BUILDER, DIGEST);
+    const run = ports({ engine, reporter: new RecordingReporter(), configRepo: () => new FakeConfigRepo({ '.github/s2i-policy.yml': POLICY }) });
+
+    const result = await runPipeline({ ...job(), rebuild: true }, run);
+
+    expect(result.ok).toBe(true);
+    expect(engine.calls[0]).toBe(`inspectImage ${BUILDER}`);
+    expect(run.openSource).toHaveBeenCalledTimes(1);
+  });
+
   it('builds, pushes, and commits manifests pinned by the pushed digest after the policy allowed them', async () => {
     const engine = new SucceedingEngine(BUILDER, DIGEST);
     const reporter = new RecordingReporter();
@@ -213,6 +259,7 @@ describe('src/pipeline/run-pipeline', () => {
     expect(result.push?.pinned).toBe(`registry.example.com/acme/hello@${DIGEST}`);
     expect(result.files).toEqual(['apps/hello/production/deployment.yaml', 'apps/hello/production/kustomization.yaml', 'apps/hello/production/service.yaml']);
     expect(engine.calls).toEqual([
+      `registryDigest registry.example.com/acme/hello:${SHA}`,
       `inspectImage ${BUILDER}`,
       'createContainer',
       'putArchive /tmp',

@@ -33,6 +33,12 @@ export class SucceedingEngine extends UnusedEngine {
     super('a successful build');
   }
 
+  /** The registry does not have the commit's image yet, so it is built. */
+  override async registryDigest(reference: string): Promise<string | undefined> {
+    this.calls.push(`registryDigest ${reference}`);
+    return undefined;
+  }
+
   override async inspectImage(reference: string): Promise<ImageInfo | undefined> {
     this.calls.push(`inspectImage ${reference}`);
     if (reference === this.builder) return BUILDER_INFO;

@@ -60,4 +60,7 @@ export class UnusedEngine implements ContainerEngine {
   pushImage(_repository: string, _tag: string, _auth: RegistryAuth | undefined): Promise<{ digest: string }> {
     this.unused('pushImage');
   }
+  registryDigest(_reference: string, _auth: RegistryAuth | undefined): Promise<string | undefined> {
+    this.unused('registryDigest');
+  }
 }
