@@ -101,9 +101,10 @@ const confirmed = new Set<string>();
 const CONFIRMED_LIMIT = 256;
 
 /**
- * Stdin injection runs `/bin/sh` and `tar` from the builder; s2i fails such builds with a message about the
- * missing tool. This looks for both before assemble runs (in each PATH directory of the build environment), so
- * the build fails at once with a clear message instead of a shell error in the assemble log.
+ * Stdin injection runs `/bin/sh` and `tar` from the builder (s2i falls back to a layered build without them;
+ * here `archive` injection is that fallback, and the operator chooses it). This looks for both before assemble
+ * runs (in each PATH directory of the build environment), so the build fails at once with a clear message
+ * instead of a shell error in the assemble log.
  */
 export async function checkStdinRequirements(
   engine: ContainerEngine,
