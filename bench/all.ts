@@ -1,14 +1,15 @@
 /**
- * Runs every benchmark, one after the other: build.ts, then deploy.ts (`npm run bench [-- --rounds N]`).
- * Only `--rounds` is shared; the other options belong to one benchmark: use `npm run bench:build` or
- * `npm run bench:deploy` for them. Exits with the first failing benchmark's code, after running the rest.
+ * Runs every benchmark, one after the other: build.ts, deploy.ts, then incremental.ts
+ * (`npm run bench [-- --rounds N]`). Only `--rounds` is shared; the other options belong to one benchmark: use
+ * `npm run bench:build` or `npm run bench:deploy` for them. Exits with the first failing benchmark's code, after
+ * running the rest.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const BENCHMARKS = ['build.js', 'deploy.js'];
+const BENCHMARKS = ['build.js', 'deploy.js', 'incremental.js'];
 
 function readArgs(): string[] {
   try {

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { environmentForBranch, renderGitopsPath } from '../config/load-repo-config.js';
 import { CONFIG_PATH } from '../config/read-repo-config.js';
 import type { RepoConfig } from '../config/schema.js';
+import { renderInputFor } from '../render/render-input.js';
 import { renderManifests, type RenderedFile } from '../render/render-manifests.js';
 import { readLocalConfig } from './deploy-command.js';
 import { describeLocalSource } from './local-source.js';
@@ -83,22 +84,7 @@ export async function renderCommand(argv: string[], out: Output, print: (text: s
   }
   const image = `${config.image}@${digest ?? PLACEHOLDER_DIGEST}`;
   const path = renderGitopsPath(config, environment);
-  const { files } = renderManifests({
-    name: config.deploy.name,
-    namespace: config.deploy.namespace,
-    environment,
-    path,
-    image,
-    replicas: config.deploy.replicas,
-    port: config.deploy.port,
-    service: config.deploy.service,
-    readinessProbe: config.deploy.readinessProbe,
-    env: config.env,
-    secretEnv: config.secretEnv,
-    resources: config.deploy.resources,
-    // As the pipeline does: only a web URL is worth naming in the header; a local path would leak a machine path.
-    source: { repo, sha, url: /^https?:\/\//.test(local.location) ? local.location : undefined },
-  });
+  const { files } = renderManifests(renderInputFor(config, { environment, path, image, repo, sha, sourceLocation: local.location }));
 
   if (values.out === undefined) {
     for (const file of files) print(`--- ${file.path}\n${file.content.endsWith('\n') ? file.content : `${file.content}\n`}`);

@@ -10,6 +10,7 @@ import { registryAuth } from '../registry/docker-config.js';
 import { parseImageReference } from '../registry/image-reference.js';
 import { pushImage, type PushResult } from '../registry/push-image.js';
 import { DEPLOYMENT_FILE, imageOfDeployment } from '../render/deployed-image.js';
+import { renderInputFor } from '../render/render-input.js';
 import { renderManifests } from '../render/render-manifests.js';
 import { alreadyBuilt, buildInProgress, buildSucceeded, deployInProgress, deploySucceeded, failureOutput, type BuildTarget, type DeployTarget } from '../report/check-output.js';
 import type { CheckReporter, RunReporter } from '../report/check-reporter.js';
@@ -194,22 +195,7 @@ async function deploy(
     await check.progress(deployInProgress(target));
     emit({ kind: 'phase', phase: 'render', message: `Rendering manifests for ${environment} into ${path}` });
     const rendered = renderManifests(
-      {
-        name: config.deploy.name,
-        namespace: config.deploy.namespace,
-        environment,
-        path,
-        image: push.pinned,
-        replicas: config.deploy.replicas,
-        port: config.deploy.port,
-        service: config.deploy.service,
-        readinessProbe: config.deploy.readinessProbe,
-        env: config.env,
-        secretEnv: config.secretEnv,
-        resources: config.deploy.resources,
-        // A local path says nothing to the config repo's readers, and would leak a machine path into it.
-        source: { repo: job.repo, sha: job.commit.sha, url: /^https?:\/\//.test(job.sourceUrl) ? job.sourceUrl : undefined },
-      },
+      renderInputFor(config, { environment, path, image: push.pinned, repo: job.repo, sha: job.commit.sha, sourceLocation: job.sourceUrl }),
       { allowedKinds: ports.allowedKinds },
     );
     const files = rendered.files.map((file) => file.path);

@@ -3,9 +3,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildCommand } from '../../src/cli/build-command.js';
-import type { Output } from '../../src/cli/output.js';
 import { UsageError } from '../../src/cli/output.js';
 import { buildTestBuilder, engine, removeImages, runInImage, uniqueTag } from '../support/docker.js';
+import { recorder } from '../support/output-recorder.js';
 
 jest.setTimeout(60_000);
 
@@ -16,18 +16,6 @@ const REPOSITORY = `127.0.0.1:5000/s2i-bot-test/cli-incremental-${RUN_ID}`;
 let dir: string;
 const images: string[] = [BUILDER];
 
-function recorder(): { lines: string[]; output: Output } {
-  const lines: string[] = [];
-  return {
-    lines,
-    output: {
-      phase: (message) => lines.push(`==> ${message}`),
-      log: (line) => lines.push(`    ${line}`),
-      warn: (message) => lines.push(`warning: ${message}`),
-      result: (message) => lines.push(message),
-    },
-  };
-}
 
 async function build(args: string[], line: string) {
   await writeFile(join(dir, 'line.txt'), `${line}\n`);

@@ -6,31 +6,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BuildError } from '../../src/build/build-error.js';
 import { buildCommand } from '../../src/cli/build-command.js';
-import type { Output } from '../../src/cli/output.js';
 import { engine, HTML_BUILDER, inspectImageConfig, leftoverBuildContainers, NODEJS_BUILDER, removeImages, uniqueTag } from '../support/docker.js';
 import { dockerConfigWith, startRegistry, type TestRegistry } from '../support/registry.js';
+import { recorder } from '../support/output-recorder.js';
 
 jest.setTimeout(120_000);
 
 const run = promisify(execFile);
 
-interface Recorded {
-  lines: string[];
-  output: Output;
-}
-
-function recorder(): Recorded {
-  const lines: string[] = [];
-  return {
-    lines,
-    output: {
-      phase: (message) => lines.push(`==> ${message}`),
-      log: (line) => lines.push(`    ${line}`),
-      warn: (message) => lines.push(`warning: ${message}`),
-      result: (message) => lines.push(message),
-    },
-  };
-}
 
 let registry: TestRegistry;
 let repo: string;

@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { DEPLOY_USAGE, deployCommand } from '../../src/cli/deploy-command.js';
-import type { Output } from '../../src/cli/output.js';
 import { RENDER_USAGE } from '../../src/cli/render-command.js';
 import { docker, engine, HTML_BUILDER, leftoverBuildContainers, removeImages } from '../support/docker.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { recorder } from '../support/output-recorder.js';
 
 jest.setTimeout(180_000);
 
@@ -18,23 +18,6 @@ const run = promisify(execFile);
 const APP_REPO = 'acme/hello-html';
 const FILES = ['apps/hello-html/staging/deployment.yaml', 'apps/hello-html/staging/kustomization.yaml', 'apps/hello-html/staging/service.yaml'];
 
-interface Recorded {
-  lines: string[];
-  output: Output;
-}
-
-function recorder(): Recorded {
-  const lines: string[] = [];
-  return {
-    lines,
-    output: {
-      phase: (message) => lines.push(`==> ${message}`),
-      log: (line) => lines.push(`    ${line}`),
-      warn: (message) => lines.push(`warning: ${message}`),
-      result: (message) => lines.push(message),
-    },
-  };
-}
 
 function git(dir: string, ...args: string[]): string {
   return execFileSync('git', ['-C', dir, '-c', 'user.name=Ada', '-c', 'user.email=ada@example.com', '-c', 'commit.gpgsign=false', ...args], { encoding: 'utf8' }).trim();

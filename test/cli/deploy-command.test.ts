@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { DEPLOY_USAGE, deployCommand } from '../../src/cli/deploy-command.js';
-import type { Output } from '../../src/cli/output.js';
 import { UsageError } from '../../src/cli/output.js';
 import { SucceedingEngine } from '../pipeline/succeeding-engine.js';
 import { UnusedEngine } from '../support/unused-engine.js';
+import { recorder } from '../support/output-recorder.js';
 
 const BUILDER = 'registry.example.com/s2i/html:1';
 const IMAGE = 'registry.example.com/acme/hello-html';
@@ -16,18 +16,6 @@ const APP_REPO = 'acme/hello-html';
 const CONFIG = [`builder: ${BUILDER}`, `image: ${IMAGE}`, 'branches:', '  main: { environment: staging }', 'deploy: { name: hello-html, namespace: demo }', 'gitops: { repo: acme/cluster-config }', ''].join('\n');
 const POLICY = `allow:\n  - repo: ${APP_REPO}\n    paths: ["apps/hello-html/**"]\n    namespaces: [demo]\n`;
 
-function recorder(): { lines: string[]; output: Output } {
-  const lines: string[] = [];
-  return {
-    lines,
-    output: {
-      phase: (message) => lines.push(`==> ${message}`),
-      log: (line) => lines.push(`    ${line}`),
-      warn: (message) => lines.push(`warning: ${message}`),
-      result: (message) => lines.push(message),
-    },
-  };
-}
 
 function git(dir: string, ...args: string[]): string {
   return execFileSync('git', ['-C', dir, '-c', 'user.name=Ada', '-c', 'user.email=ada@example.com', '-c', 'commit.gpgsign=false', ...args], { encoding: 'utf8' }).trim();

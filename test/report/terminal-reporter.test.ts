@@ -1,20 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import type { Output } from '../../src/cli/output.js';
 import { buildInProgress, buildSucceeded, deployInProgress, deploySucceeded, failureOutput } from '../../src/report/check-output.js';
 import { TerminalReporter } from '../../src/report/terminal-reporter.js';
+import { recorder } from '../support/output-recorder.js';
 
-function recorder(): { lines: string[]; output: Output } {
-  const lines: string[] = [];
-  return {
-    lines,
-    output: {
-      phase: (message) => lines.push(`==> ${message}`),
-      log: (line) => lines.push(`    ${line}`),
-      warn: (message) => lines.push(`warning: ${message}`),
-      result: (message) => lines.push(message),
-    },
-  };
-}
 
 const TARGET = { builder: 'registry.example.com/s2i/nodejs:20', reference: 'registry.example.com/acme/hello:abc', environment: 'production' };
 const DEPLOY = { environment: 'production', configRepo: 'local git repository config', path: 'apps/hello/production', image: 'registry.example.com/acme/hello@sha256:1' };
