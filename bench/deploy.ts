@@ -40,6 +40,7 @@ import { pushImage } from '../src/registry/push-image.js';
 import { loadBotSettings } from '../src/settings/bot-settings.js';
 import { loadBuildSettings, type BuildSettings } from '../src/settings/build-settings.js';
 import { FakeGitHub, type ApiRequest } from './fake-github.js';
+import { DefaultBranchCache } from '../src/gitops/github-config-repo.js';
 
 /** Repository path every image of this benchmark is pushed under; all of them are removed at the end. */
 const BENCH_PATH = 's2i-bot-bench';
@@ -566,7 +567,8 @@ async function main(): Promise<void> {
   let bot: RunningBot | undefined;
   try {
     bot = await startBot(
-      s2iBot({ engine, settings, queue, env: process.env, checkRefreshMs: botSettings.checkRefreshMs }),
+      // As src/index.ts wires it for `npm start`.
+      s2iBot({ engine, settings, queue, env: process.env, checkRefreshMs: botSettings.checkRefreshMs, defaultBranches: new DefaultBranchCache() }),
       options.octokit,
       log,
     );

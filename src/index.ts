@@ -1,5 +1,6 @@
 import { s2iBot } from './app.js';
 import { DockerEngine } from './docker/docker-engine.js';
+import { DefaultBranchCache } from './gitops/github-config-repo.js';
 import { RunQueue } from './queue/run-queue.js';
 import { loadBotSettings } from './settings/bot-settings.js';
 import { loadEngineSettings } from './settings/engine-settings.js';
@@ -12,4 +13,5 @@ export default s2iBot({
   queue: new RunQueue({ concurrency: bot.concurrency, onError: (error, key) => console.error(`run ${key} failed unexpectedly:`, error) }),
   env: process.env,
   checkRefreshMs: bot.checkRefreshMs,
+  defaultBranches: new DefaultBranchCache(),
 });

@@ -16,6 +16,29 @@ export interface GitHubConfigRepoOptions {
   maxAttempts?: number;
   /** First retry delay in ms, doubled per retry and jittered (default 250). */
   retryDelayMs?: number;
+  /** Default branches remembered across instances (the bot shares one), so a deploy does not look it up each time. */
+  defaultBranches?: DefaultBranchCache;
+}
+
+/**
+ * Default branches of config repos, remembered for a while: they rarely change, and each lookup is an API call
+ * in every deploy of a config without `gitops.branch`.
+ */
+export class DefaultBranchCache {
+  private readonly entries = new Map<string, { branch: string; until: number }>();
+
+  constructor(private readonly ttlMs = 10 * 60_000) {}
+
+  get(repo: string): string | undefined {
+    const entry = this.entries.get(repo.toLowerCase());
+    if (entry && entry.until > Date.now()) return entry.branch;
+    this.entries.delete(repo.toLowerCase());
+    return undefined;
+  }
+
+  set(repo: string, branch: string): void {
+    this.entries.set(repo.toLowerCase(), { branch, until: Date.now() + this.ttlMs });
+  }
 }
 
 const DEFAULT_MAX_ATTEMPTS = 5;
@@ -54,6 +77,7 @@ export class GitHubConfigRepo implements ConfigRepo {
   private readonly retryDelayMs: number;
   private readonly configuredBranch: string | undefined;
   private defaultBranch: Promise<string> | undefined;
+  private readonly defaultBranches: DefaultBranchCache | undefined;
 
   constructor(options: GitHubConfigRepoOptions) {
     this.octokit = options.octokit;
@@ -61,6 +85,7 @@ export class GitHubConfigRepo implements ConfigRepo {
     this.repo = options.repo;
     this.mode = options.mode;
     this.configuredBranch = options.branch;
+    this.defaultBranches = options.defaultBranches;
     this.maxAttempts = Math.max(1, options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
     this.retryDelayMs = Math.max(0, options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS);
     this.description = `${options.owner}/${options.repo}@${options.branch ?? '(default branch)'}`;
@@ -146,8 +171,13 @@ export class GitHubConfigRepo implements ConfigRepo {
 
   private branch(): Promise<string> {
     if (this.configuredBranch !== undefined) return Promise.resolve(this.configuredBranch);
+    const remembered = this.defaultBranches?.get(`${this.owner}/${this.repo}`);
+    if (remembered !== undefined) return Promise.resolve(remembered);
     this.defaultBranch ??= this.octokit.rest.repos.get({ owner: this.owner, repo: this.repo }).then(
-      ({ data }) => data.default_branch,
+      ({ data }) => {
+        this.defaultBranches?.set(`${this.owner}/${this.repo}`, data.default_branch);
+        return data.default_branch;
+      },
       (error: unknown) => {
         this.defaultBranch = undefined;
         throw this.explain(error, 'read the repository', '(default branch)');

@@ -5,7 +5,7 @@ import { CONFIG_PATH, readRepoConfig } from '../config/read-repo-config.js';
 import type { ContainerEngine } from '../docker/container-engine.js';
 import type { PushTarget } from '../events/push-event.js';
 import type { GitHubClient } from '../github/github-client.js';
-import { GitHubConfigRepo } from '../gitops/github-config-repo.js';
+import { GitHubConfigRepo, type DefaultBranchCache } from '../gitops/github-config-repo.js';
 import type { RunQueue } from '../queue/run-queue.js';
 import { configInvalid, configUnreadable } from '../report/config-output.js';
 import { GitHubChecks } from '../report/github-check-run.js';
@@ -22,6 +22,8 @@ export interface BotDependencies {
   /** Shortest time between two refreshes of a running check's log, in ms. */
   checkRefreshMs: number;
   allowedKinds?: string[];
+  /** Config repos' default branches, shared by all runs (a config without `gitops.branch` needs it). */
+  defaultBranches?: DefaultBranchCache;
 }
 
 /**
@@ -72,7 +74,7 @@ export async function runPush(deps: BotDependencies, octokit: GitHubClient, targ
       stripComponents: GITHUB_TARBALL_STRIP,
       configRepo: (gitops) => {
         const [owner, repo] = gitops.repo.split('/');
-        return new GitHubConfigRepo({ octokit, owner, repo, branch: gitops.branch, mode: gitops.mode });
+        return new GitHubConfigRepo({ octokit, owner, repo, branch: gitops.branch, mode: gitops.mode, defaultBranches: deps.defaultBranches });
       },
       reporter: checks,
       allowedKinds: deps.allowedKinds,

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { ConfigRepoError, type ConfigRepoWrite } from '../../src/gitops/config-repo.js';
-import { GitHubConfigRepo, pullRequestBranch, type GitHubConfigRepoOptions } from '../../src/gitops/github-config-repo.js';
+import { DefaultBranchCache, GitHubConfigRepo, pullRequestBranch, type GitHubConfigRepoOptions } from '../../src/gitops/github-config-repo.js';
 import { assertGitHubDone, mockGitHub, requestLines, testOctokit, type GitHubMock } from '../support/github-api.js';
 
 const REPO = '/repos/acme/cluster-config';
@@ -180,6 +180,18 @@ describe('src/gitops/github-config-repo', () => {
       const second = await repo.write(change);
 
       expect(second).toEqual({ status: 'unchanged', headSha: HEAD, attempts: 1 });
+      expect(requestLines(github)).toEqual([`GET ${REPO}`, `GET ${REPO}/branches/trunk`, `POST ${REPO}/git/trees`, `GET ${REPO}/branches/trunk`, `POST ${REPO}/git/trees`]);
+    });
+
+    it('remembers the default branch across instances that share a cache', async () => {
+      github.api.get(REPO).reply(200, { default_branch: 'trunk' });
+      github.api.get(`${REPO}/branches/trunk`).times(2).reply(200, branchReply(HEAD, HEAD_TREE, 'trunk'));
+      github.api.post(`${REPO}/git/trees`, treeBody(HEAD_TREE)).times(2).reply(201, { sha: HEAD_TREE });
+      const defaultBranches = new DefaultBranchCache();
+
+      await configRepo({ branch: undefined, defaultBranches }).write(change);
+      await configRepo({ branch: undefined, defaultBranches }).write(change);
+
       expect(requestLines(github)).toEqual([`GET ${REPO}`, `GET ${REPO}/branches/trunk`, `POST ${REPO}/git/trees`, `GET ${REPO}/branches/trunk`, `POST ${REPO}/git/trees`]);
     });
 
