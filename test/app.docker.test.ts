@@ -6,7 +6,9 @@ import { parse } from 'yaml';
 import { s2iBot } from '../src/app.js';
 import type { PushPayload } from '../src/events/push-event.js';
 import { RunQueue } from '../src/queue/run-queue.js';
-import { engine, HTML_BUILDER, NODEJS_BUILDER, removeImages, testSettings, uniqueTag, type FileTree } from './support/docker.js';
+import { buildImage } from '../src/build/build-image.js';
+import { pushImage } from '../src/registry/push-image.js';
+import { buildTestBuilder, engine, HTML_BUILDER, NODEJS_BUILDER, removeImages, runInImage, tarOf, testSettings, uniqueTag, type FileTree } from './support/docker.js';
 import { assertGitHubDone, mockGitHub, requestLines, type GitHubMock, type RecordedRequest } from './support/github-api.js';
 import { mockTarball } from './support/github-tarball.js';
 import { startBot, type RunningBot } from './support/probot.js';
@@ -354,6 +356,40 @@ describe('app: push → S2I build → registry → config repo → check runs', 
     expect(requestLines(github).filter((line) => line.includes('/contents/.github%2Fs2i.yml'))).toHaveLength(2);
     expect(requestLines(github).filter((line) => line === `POST ${APP_REPO}/check-runs`)).toHaveLength(2);
     expect(requestLines(github).filter((line) => line.endsWith('/git/commits'))).toHaveLength(1);
+  }, 60_000);
+
+  it('builds incrementally from the image the environment runs, as its Deployment in the config repo pins it', async () => {
+    // A builder whose assemble keeps a history: restored from /tmp/artifacts, plus this build's line.
+    const builder = `s2i-bot-test/app-incremental:${uniqueTag()}`;
+    await buildTestBuilder(
+      builder,
+      {
+        assemble: '#!/bin/sh\nset -e\n[ -f /tmp/artifacts/history.txt ] && cp /tmp/artifacts/history.txt /opt/app/history.txt\ncat /tmp/src/line.txt >> /opt/app/history.txt\n',
+        'save-artifacts': '#!/bin/sh\ncd /opt/app && tar cf - history.txt\n',
+        run: '#!/bin/sh\nexec cat /opt/app/history.txt\n',
+      },
+      ['LABEL io.openshift.s2i.scripts-url=image:///usr/libexec/s2i', 'RUN mkdir -p /opt/app && chown 1001:0 /opt/app', 'USER 1001'],
+    );
+    images.push(builder, `${repository}:previous`);
+    await buildImage(engine, testSettings(), { builder, repository, tag: 'previous', source: () => tarOf({ 'line.txt': 'deployed before\n' }) });
+    const previous = await pushImage(engine, repository, 'previous', { DOCKER_CONFIG: dockerConfig });
+    const deployed = `apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: hello, namespace: demo }\nspec:\n  template:\n    spec:\n      containers:\n        - { name: hello, image: "${previous.pinned}" }\n`;
+
+    expectToken();
+    expectConfig(`builder: ${builder}\nimage: ${repository}\nincremental: true\ndeploy: { name: hello, namespace: demo }\ngitops: { repo: Codertocat/cluster-config, branch: main }\n`);
+    github.api.post(`${APP_REPO}/check-runs`).reply(201, { id: 31 });
+    github.api.get(`${CONFIG_REPO}/contents/apps%2Fhello%2Fproduction%2Fdeployment.yaml`).query({ ref: 'main' }).reply(200, deployed);
+    await mockTarball(github, { owner: 'Codertocat', repo: 'Hello-World', sha: SHA, files: { 'line.txt': 'this push\n' } });
+    github.api.patch(`${APP_REPO}/check-runs/31`).reply(200, { id: 31 });
+    github.api.post(`${APP_REPO}/check-runs`).reply(201, { id: 32 });
+    expectWriteAttempt(CONFIG_HEAD, 200);
+    github.api.patch(`${APP_REPO}/check-runs/32`).reply(200, { id: 32 });
+
+    await bot.deliver('push', PUSH);
+    await queue.onIdle();
+
+    expect(checkUpdate(31)).toMatchObject({ conclusion: 'success', output: { summary: expect.stringContaining('**Incremental:** yes') } });
+    expect((await runInImage(`${repository}:${SHA}`, [])).output).toBe('deployed before\nthis push\n');
   }, 60_000);
 
   it('rejects a delivery with a wrong or missing signature and calls no API', async () => {
