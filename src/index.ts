@@ -14,4 +14,5 @@ export default s2iBot({
   env: process.env,
   checkRefreshMs: bot.checkRefreshMs,
   defaultBranches: new DefaultBranchCache(),
+  dryRun: bot.dryRun,
 });

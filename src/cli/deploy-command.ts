@@ -5,6 +5,7 @@ import { environmentForBranch, parseRepoConfig, readExtends } from '../config/lo
 import { CONFIG_PATH } from '../config/read-repo-config.js';
 import type { RepoConfig } from '../config/schema.js';
 import type { ContainerEngine } from '../docker/container-engine.js';
+import { DryRunConfigRepo } from '../gitops/dry-run-config-repo.js';
 import { LocalConfigRepo } from '../gitops/local-config-repo.js';
 import { runPipeline, type PipelineResult } from '../pipeline/run-pipeline.js';
 import type { CheckName } from '../report/check-output.js';
@@ -25,12 +26,13 @@ Options:
   --config FILE          the app's config (default: <dir>/${CONFIG_PATH})
   --repo OWNER/NAME      the app's name as the policy file knows it (default: local/<dir name>)
   --environment ENV      deploy to ENV (default: the environment the checkout's branch maps to)
+  --dry-run              build, push, render and check the policy, but commit nothing
   --rebuild              build even if the registry already has <image>:<sha> (a checkout with uncommitted
                          changes is always built)
   -q, --quiet            do not stream the assemble log
 
-Exit status: 0 deployed or already deployed, 1 a step failed (its check's output is printed), 2 wrong command
-line, 130 interrupted.
+Exit status: 0 deployed, already deployed or dry run, 1 a step failed (its check's output is printed),
+2 wrong command line, 130 interrupted.
 `;
 
 export interface DeployCommandResult extends PipelineResult {
@@ -52,6 +54,7 @@ export async function deployCommand(argv: string[], engine: ContainerEngine, out
       environment: { type: 'string' },
       quiet: { type: 'boolean', short: 'q', default: false },
       rebuild: { type: 'boolean', default: false },
+      'dry-run': { type: 'boolean', default: false },
     },
   });
   if (positionals.length !== 1) throw new UsageError('give exactly one source directory', DEPLOY_USAGE);
@@ -81,7 +84,10 @@ export async function deployCommand(argv: string[], engine: ContainerEngine, out
       settings: loadEngineSettings(),
       openSource: () => packDirectory(dir),
       stripComponents: 0,
-      configRepo: (gitops) => new LocalConfigRepo({ dir: configRepoDir, mode: gitops.mode }),
+      configRepo: (gitops) => {
+        const local = new LocalConfigRepo({ dir: configRepoDir, mode: gitops.mode });
+        return values['dry-run'] ? new DryRunConfigRepo(local, (message, files) => out.phase(`${message}: ${files.join(', ')}`)) : local;
+      },
       reporter,
       signal,
       onEvent: (event) => {
@@ -126,5 +132,7 @@ function deployedLine(outcome: NonNullable<PipelineResult['deploy']>, at: { repo
       return `Already deployed: ${at.configRepoDir} has the manifests of ${source} for ${at.environment} (head ${outcome.headSha.slice(0, 7)}); nothing was committed`;
     case 'pull-request':
       return `Deployed ${source} to ${at.environment} for review: pull request #${outcome.number} ${outcome.url}`;
+    case 'dry-run':
+      return `Dry run: ${source} would be deployed to ${at.environment}; nothing was written to ${at.configRepoDir}`;
   }
 }

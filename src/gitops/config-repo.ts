@@ -20,7 +20,8 @@ export interface ConfigRepoWrite {
 export type WriteOutcome =
   | { status: 'committed'; commitSha: string; url: string; attempts: number }
   | { status: 'unchanged'; headSha: string; attempts: number }
-  | { status: 'pull-request'; commitSha: string; number: number; url: string; created: boolean; attempts: number };
+  | { status: 'pull-request'; commitSha: string; number: number; url: string; created: boolean; attempts: number }
+  | { status: 'dry-run'; attempts: 0 };
 
 /** Reads a file of the config repo; undefined when it does not exist. */
 export type ReadFile = (path: string) => Promise<string | undefined>;

@@ -5,6 +5,7 @@ import { CONFIG_PATH, readRepoConfig } from '../config/read-repo-config.js';
 import type { ContainerEngine } from '../docker/container-engine.js';
 import type { PushTarget } from '../events/push-event.js';
 import type { GitHubClient } from '../github/github-client.js';
+import { DryRunConfigRepo } from '../gitops/dry-run-config-repo.js';
 import { GitHubConfigRepo, type DefaultBranchCache } from '../gitops/github-config-repo.js';
 import type { RunQueue } from '../queue/run-queue.js';
 import { configInvalid, configUnreadable } from '../report/config-output.js';
@@ -24,6 +25,8 @@ export interface BotDependencies {
   allowedKinds?: string[];
   /** Config repos' default branches, shared by all runs (a config without `gitops.branch` needs it). */
   defaultBranches?: DefaultBranchCache;
+  /** `S2I_DRY_RUN`: everything but the config-repo write. */
+  dryRun?: boolean;
 }
 
 /**
@@ -74,7 +77,8 @@ export async function runPush(deps: BotDependencies, octokit: GitHubClient, targ
       stripComponents: GITHUB_TARBALL_STRIP,
       configRepo: (gitops) => {
         const [owner, repo] = gitops.repo.split('/');
-        return new GitHubConfigRepo({ octokit, owner, repo, branch: gitops.branch, mode: gitops.mode, defaultBranches: deps.defaultBranches });
+        const configRepo = new GitHubConfigRepo({ octokit, owner, repo, branch: gitops.branch, mode: gitops.mode, defaultBranches: deps.defaultBranches });
+        return deps.dryRun ? new DryRunConfigRepo(configRepo, (message, files) => log.info({ files }, message)) : configRepo;
       },
       reporter: checks,
       allowedKinds: deps.allowedKinds,

@@ -205,7 +205,8 @@ async function deploy(
       { files: rendered.files, message: commitMessage(job, environment), environment, sourceRepo: job.repo },
       (read) => enforcePolicy(read, { repo: job.repo, files, namespaces: [config.deploy.namespace] }),
     );
-    await check.complete('success', deploySucceeded(target, outcome, files), outcome.status === 'unchanged' ? {} : { detailsUrl: outcome.url });
+    const links = outcome.status === 'committed' || outcome.status === 'pull-request' ? { detailsUrl: outcome.url } : {};
+    await check.complete(outcome.status === 'dry-run' ? 'neutral' : 'success', deploySucceeded(target, outcome, files), links);
     return { deploy: outcome, files };
   } catch (error) {
     await check.complete('failure', failureOutput(describeFailure(error, 'deploy')));

@@ -127,9 +127,10 @@ export function deployInProgress(target: DeployTarget): CheckOutput {
 export type DeployResult =
   | { status: 'committed'; commitSha: string; url: string }
   | { status: 'unchanged'; headSha: string }
-  | { status: 'pull-request'; number: number; url: string; created: boolean };
+  | { status: 'pull-request'; number: number; url: string; created: boolean }
+  | { status: 'dry-run' };
 
-/** `s2i/deploy` once the config repo has the manifests (or already had them). */
+/** `s2i/deploy` once the config repo has the manifests (or already had them, or a dry run checked them). */
 export function deploySucceeded(target: DeployTarget, result: DeployResult, files: string[]): CheckOutput {
   const fileList = files.map((file) => `- \`${file}\``).join('\n');
   const where = [`**Config repo:** ${target.configRepo}`, `**Image:** \`${target.image}\``, '', 'Files:', fileList].join('\n');
@@ -148,6 +149,11 @@ export function deploySucceeded(target: DeployTarget, result: DeployResult, file
       return {
         title: `Pull request #${result.number} ${result.created ? 'opened' : 'updated'} for ${target.environment}`,
         summary: `The manifests wait for review in [pull request #${result.number}](${result.url}); the environment changes when it is merged.\n\n${where}`,
+      };
+    case 'dry-run':
+      return {
+        title: `Dry run: would deploy to ${target.environment}`,
+        summary: `The operator set S2I_DRY_RUN: the manifests were rendered and the policy allows them, but nothing was written to ${target.configRepo}.\n\n${where}`,
       };
   }
 }

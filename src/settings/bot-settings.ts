@@ -6,6 +6,11 @@ export interface BotSettings {
   concurrency: number;
   /** Shortest time between two log refreshes of a running `s2i/build` check (`S2I_CHECK_REFRESH_SECONDS`; default 5). */
   checkRefreshMs: number;
+  /**
+   * Build and push, render and check the policy, but write nothing to config repos (`S2I_DRY_RUN`: `true`/`false`;
+   * default false). `s2i/deploy` then concludes neutral, listing what it would have committed.
+   */
+  dryRun: boolean;
 }
 
 /** Reads the bot settings; an invalid value is an error naming the variable and the expected form. */
@@ -13,7 +18,16 @@ export function loadBotSettings(env: NodeJS.ProcessEnv = process.env): BotSettin
   return {
     concurrency: positiveInteger('S2I_BUILD_CONCURRENCY', env.S2I_BUILD_CONCURRENCY, 2),
     checkRefreshMs: positiveInteger('S2I_CHECK_REFRESH_SECONDS', env.S2I_CHECK_REFRESH_SECONDS, 5) * 1000,
+    dryRun: flag('S2I_DRY_RUN', env.S2I_DRY_RUN),
   };
+}
+
+function flag(name: string, value: string | undefined): boolean {
+  if (value === undefined || value === '') return false;
+  const normalised = value.trim().toLowerCase();
+  if (['true', '1', 'yes'].includes(normalised)) return true;
+  if (['false', '0', 'no'].includes(normalised)) return false;
+  throw new SettingsError(`${name} must be true or false, got "${value}"`);
 }
 
 function positiveInteger(name: string, value: string | undefined, fallback: number): number {

@@ -79,6 +79,28 @@ describe('src/cli/deploy-command (engine faked, real git)', () => {
     expect(git(configRepo, 'log', '--format=%s')).toBe(`deploy(staging): ${APP_REPO}@${sha.slice(0, 7)} Say hello\nGrant hello-html`);
   });
 
+  it('with --dry-run, builds and checks the policy but commits nothing, and concludes s2i/deploy neutral', async () => {
+    const sha = await commitFiles(app, { '.github/s2i.yml': CONFIG }, 'Say hello');
+    const { lines, output } = recorder();
+
+    const result = await deployCommand([app, '--config-repo', configRepo, '--repo', APP_REPO, '--dry-run'], new SucceedingEngine(BUILDER, DIGEST), output);
+
+    expect(result).toMatchObject({ ok: true, deploy: { status: 'dry-run' } });
+    expect(lines).toContain('s2i/deploy neutral: Dry run: would deploy to staging');
+    expect(lines.at(-1)).toBe(`Dry run: ${APP_REPO}@${sha.slice(0, 7)} would be deployed to staging; nothing was written to ${configRepo}`);
+    expect(git(configRepo, 'rev-list', '--count', 'HEAD')).toBe('1');
+    expect(git(configRepo, 'status', '--porcelain', '--untracked-files=all')).toBe('');
+  });
+
+  it('with --dry-run, still fails when the policy does not grant the app', async () => {
+    await commitFiles(app, { '.github/s2i.yml': CONFIG }, 'Say hello');
+    const { output } = recorder();
+
+    const result = await deployCommand([app, '--config-repo', configRepo, '--repo', 'acme/not-granted', '--dry-run'], new SucceedingEngine(BUILDER, DIGEST), output);
+
+    expect(result).toMatchObject({ ok: false, failedCheck: 's2i/deploy' });
+  });
+
   it('names the failed check and writes no result line when a step fails', async () => {
     await commitFiles(app, { '.github/s2i.yml': CONFIG }, 'Say hello');
     const { lines, output } = recorder();

@@ -2,14 +2,27 @@ import { loadBotSettings } from '../../src/settings/bot-settings.js';
 
 describe('settings/bot-settings', () => {
   it('defaults to two concurrent runs and a 5 s check refresh', () => {
-    expect(loadBotSettings({})).toEqual({ concurrency: 2, checkRefreshMs: 5000 });
+    expect(loadBotSettings({})).toEqual({ concurrency: 2, checkRefreshMs: 5000, dryRun: false });
   });
 
   it('reads S2I_BUILD_CONCURRENCY and S2I_CHECK_REFRESH_SECONDS', () => {
-    expect(loadBotSettings({ S2I_BUILD_CONCURRENCY: '4', S2I_CHECK_REFRESH_SECONDS: '10' })).toEqual({ concurrency: 4, checkRefreshMs: 10_000 });
+    expect(loadBotSettings({ S2I_BUILD_CONCURRENCY: '4', S2I_CHECK_REFRESH_SECONDS: '10', S2I_DRY_RUN: 'true' })).toEqual({ concurrency: 4, checkRefreshMs: 10_000, dryRun: true });
   });
 
   it.each(['0', '-1', '1.5', 'two'])('refuses S2I_BUILD_CONCURRENCY=%s with the expected form', (value) => {
     expect(() => loadBotSettings({ S2I_BUILD_CONCURRENCY: value })).toThrow(`S2I_BUILD_CONCURRENCY must be a whole number of at least 1, got "${value}"`);
+  });
+
+  it.each([
+    ['yes', true],
+    ['1', true],
+    ['FALSE', false],
+    ['0', false],
+  ])('reads S2I_DRY_RUN=%s as %s', (value, dryRun) => {
+    expect(loadBotSettings({ S2I_DRY_RUN: value }).dryRun).toBe(dryRun);
+  });
+
+  it('refuses an S2I_DRY_RUN that is not a yes or no', () => {
+    expect(() => loadBotSettings({ S2I_DRY_RUN: 'maybe' })).toThrow('S2I_DRY_RUN must be true or false, got "maybe"');
   });
 });
