@@ -14,13 +14,13 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BUILD_CONTAINER_PREFIX, buildImage } from '../src/build/build-image.js';
 import { readBuilderContract } from '../src/build/builder-image.js';
 import { DockerEngine } from '../src/docker/docker-engine.js';
 import { loadBuildSettings, type BuildSettings } from '../src/settings/build-settings.js';
 import { packDirectory } from '../src/source/pack-directory.js';
+import { BenchError, Interrupted, projectRoot, readRounds, stats, table } from './bench-support.js';
 
 /** Repository every image of this benchmark is tagged under; all of them are removed at the end. */
 const BENCH_REPOSITORY = 's2i-bot-bench';
@@ -55,20 +55,6 @@ const USAGE = `Usage: npm run bench [-- --rounds N --builder IMAGE --example DIR
   --example DIR    source directory to build (BENCH_EXAMPLE, default examples/hello-node of this project)
 `;
 
-class BenchError extends Error {
-  override name = 'BenchError';
-}
-
-function projectRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new BenchError('cannot find the project root (no package.json above the benchmark)');
-    dir = parent;
-  }
-  return dir;
-}
-
 function readOptions(): Options {
   const { values } = parseArgs({
     args: process.argv.slice(2),
@@ -83,9 +69,7 @@ function readOptions(): Options {
     process.stdout.write(USAGE);
     process.exit(0);
   }
-  const roundsText = values.rounds ?? process.env.BENCH_ROUNDS ?? '5';
-  const rounds = Number(roundsText);
-  if (!Number.isInteger(rounds) || rounds < 1) throw new BenchError(`rounds must be a positive integer, got "${roundsText}"`);
+  const rounds = readRounds(values.rounds);
   const builder = values.builder ?? process.env.BENCH_BUILDER ?? 's2i-bot/builder-nodejs:local';
   const exampleOption = values.example ?? process.env.BENCH_EXAMPLE;
   const example = exampleOption ? resolve(exampleOption) : join(projectRoot(), 'examples', 'hello-node');
@@ -244,34 +228,6 @@ async function verifyImage(runId: string, reference: string, runScript: string):
   }
 }
 
-function percentile(sorted: number[], fraction: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))];
-}
-
-interface Stats {
-  median: number;
-  p90: number;
-  max: number;
-  mean: number;
-}
-
-function stats(samples: number[]): Stats {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  const median = sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-  return {
-    median,
-    p90: percentile(sorted, 0.9),
-    max: sorted[sorted.length - 1],
-    mean: sorted.reduce((sum, value) => sum + value, 0) / sorted.length,
-  };
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  return rows.map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ')).join('\n');
-}
-
 /** Force-removes this run's containers, which also aborts a build in flight. */
 async function removeContainers(runId: string): Promise<void> {
   const containers = new Set<string>();
@@ -289,10 +245,6 @@ async function cleanUp(runId: string, images: string[]): Promise<void> {
   const present = new Set(stdout.split('\n').filter(Boolean));
   const ours = images.filter((reference) => present.has(reference));
   if (ours.length > 0) await docker('image', 'rm', ...ours).catch((error: Error) => console.error(`clean-up: ${error.message}`));
-}
-
-class Interrupted extends Error {
-  override name = 'Interrupted';
 }
 
 // ---------------------------------------------------------------------------------------------------------

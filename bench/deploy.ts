@@ -11,15 +11,13 @@
  * usual S2I_* variables. See bench/README.md.
  */
 import { createHmac, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { lstat, readFile, readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createGunzip, gzipSync } from 'node:zlib';
 import { pino } from 'pino';
@@ -41,6 +39,7 @@ import { loadBotSettings } from '../src/settings/bot-settings.js';
 import { loadBuildSettings, type BuildSettings } from '../src/settings/build-settings.js';
 import { FakeGitHub, type ApiRequest } from './fake-github.js';
 import { DefaultBranchCache } from '../src/gitops/github-config-repo.js';
+import { BenchError, Interrupted, median, percentile, projectRoot, readRounds, table } from './bench-support.js';
 
 /** Repository path every image of this benchmark is pushed under; all of them are removed at the end. */
 const BENCH_PATH = 's2i-bot-bench';
@@ -91,24 +90,6 @@ const USAGE = `Usage: npm run bench:deploy [-- --rounds N --registry HOST:PORT -
                        one at a time); unthrottled: the same without throttling (BENCH_OCTOKIT)
 `;
 
-class BenchError extends Error {
-  override name = 'BenchError';
-}
-
-class Interrupted extends Error {
-  override name = 'Interrupted';
-}
-
-function projectRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new BenchError('cannot find the project root (no package.json above the benchmark)');
-    dir = parent;
-  }
-  return dir;
-}
-
 function readOptions(): Options {
   const { values } = parseArgs({
     args: process.argv.slice(2),
@@ -123,9 +104,7 @@ function readOptions(): Options {
     process.stdout.write(USAGE);
     process.exit(0);
   }
-  const roundsText = values.rounds ?? process.env.BENCH_ROUNDS ?? '5';
-  const rounds = Number(roundsText);
-  if (!Number.isInteger(rounds) || rounds < 1) throw new BenchError(`rounds must be a positive integer, got "${roundsText}"`);
+  const rounds = readRounds(values.rounds);
   const registry = values.registry ?? process.env.BENCH_REGISTRY ?? '127.0.0.1:5000';
   if (!/^[A-Za-z0-9.-]+(:\d+)?$/.test(registry)) throw new BenchError(`registry must be HOST[:PORT], got "${registry}"`);
   const octokit = values.octokit ?? process.env.BENCH_OCTOKIT ?? 'production';
@@ -297,27 +276,6 @@ function freePort(): Promise<number> {
 
 // ---------------------------------------------------------------------------------------------------------
 // Statistics and output
-
-function sorted(samples: number[]): number[] {
-  return [...samples].sort((a, b) => a - b);
-}
-
-function median(samples: number[]): number {
-  const values = sorted(samples);
-  const middle = Math.floor(values.length / 2);
-  return values.length % 2 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
-}
-
-/** Nearest rank: with 5 samples, p90 and p99 are the maximum. */
-function percentile(samples: number[], fraction: number): number {
-  const values = sorted(samples);
-  return values[Math.min(values.length - 1, Math.max(0, Math.ceil(fraction * values.length) - 1))];
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  return rows.map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ')).join('\n');
-}
 
 const ms = (value: number) => value.toFixed(0);
 const seconds = (value: number) => `${(value / 1000).toFixed(2)} s`;

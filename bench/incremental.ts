@@ -12,15 +12,15 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BUILD_CONTAINER_PREFIX, buildImage, type BuildPhase, type BuildResult } from '../src/build/build-image.js';
 import { DockerEngine } from '../src/docker/docker-engine.js';
 import { formatBytes } from '../src/source/prepare-source.js';
 import { loadBuildSettings, type BuildSettings } from '../src/settings/build-settings.js';
 import { packDirectory } from '../src/source/pack-directory.js';
+import { BenchError, Interrupted, median, projectRoot, readRounds, stats, table } from './bench-support.js';
 
 /** Every image of this benchmark is tagged under `s2i-bot-bench/incremental-<method>`; all are removed at the end. */
 const BENCH_REPOSITORY = 's2i-bot-bench/incremental';
@@ -61,24 +61,6 @@ const USAGE = `Usage: npm run bench:incremental [-- --rounds N]
 Builds examples/hello-node-deps with ${BUILDER}; build containers run with S2I_BUILD_NETWORK=none.
 `;
 
-class BenchError extends Error {
-  override name = 'BenchError';
-}
-
-class Interrupted extends Error {
-  override name = 'Interrupted';
-}
-
-function projectRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new BenchError('cannot find the project root (no package.json above the benchmark)');
-    dir = parent;
-  }
-  return dir;
-}
-
 function readOptions(): Options {
   const { values } = parseArgs({
     args: process.argv.slice(2),
@@ -91,9 +73,7 @@ function readOptions(): Options {
     process.stdout.write(USAGE);
     process.exit(0);
   }
-  const roundsText = values.rounds ?? process.env.BENCH_ROUNDS ?? '5';
-  const rounds = Number(roundsText);
-  if (!Number.isInteger(rounds) || rounds < 1) throw new BenchError(`rounds must be a positive integer, got "${roundsText}"`);
+  const rounds = readRounds(values.rounds);
   return { rounds };
 }
 
@@ -181,35 +161,6 @@ async function cleanUp(runId: string, images: string[]): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------------------
 // Statistics and output
-
-interface Stats {
-  median: number;
-  p90: number;
-  max: number;
-  mean: number;
-}
-
-function median(samples: number[]): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
-function stats(samples: number[]): Stats {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return {
-    median: median(sorted),
-    // Nearest rank: with 5 samples, p90 is the maximum.
-    p90: sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(0.9 * sorted.length) - 1))],
-    max: sorted[sorted.length - 1],
-    mean: sorted.reduce((sum, value) => sum + value, 0) / sorted.length,
-  };
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  return rows.map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ')).join('\n');
-}
 
 /** Whole milliseconds; a rounded -0 shows as 0. */
 const ms = (value: number) => (Math.round(value) || 0).toFixed(0);

@@ -74,7 +74,10 @@ export interface PipelineResult {
  * Never throws for a failed step: the failing check says which step, why and what to do. A check that was
  * started is always concluded, even when something unexpected throws.
  */
-export async function runPipeline(job: PipelineJob, ports: PipelinePorts): Promise<PipelineResult> {
+export async function runPipeline(job: PipelineJob, given: PipelinePorts): Promise<PipelineResult> {
+  // One config repo per run: the incremental build's read and the deploy's write share it (and its lookups).
+  let configRepo: ConfigRepo | undefined;
+  const ports: PipelinePorts = { ...given, configRepo: (gitops) => (configRepo ??= given.configRepo(gitops)) };
   const timer = new PhaseTimer();
   const emit = (event: PipelineEvent) => {
     if (event.kind === 'phase') timer.enter(event.phase);

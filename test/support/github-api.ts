@@ -103,13 +103,17 @@ export function testOctokit(token = 'test-token'): GitHubClient {
 
 const listeners = new Map<GitHubMock, (...args: unknown[]) => void>();
 
-// Registered when a test file imports this module, so it runs after that file's tests.
+const finished = new WeakSet<GitHubMock>();
+
+// Registered when a test file imports this module, so it runs after that file's tests: nock stops patching
+// Node's http module (it would catch the Docker-socket requests of later files in the same worker), and leaves
+// only loopback connections allowed.
 afterAll(() => {
   nock.cleanAll();
-  nock.enableNetConnect();
+  nock.disableNetConnect();
+  nock.enableNetConnect(LOOPBACK);
   nock.restore();
 });
-const finished = new WeakSet<GitHubMock>();
 
 /**
  * Starts a GitHub mock for one test: no network except loopback, a fresh scope for https://api.github.com whose

@@ -1,0 +1,66 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** A benchmark that cannot run or whose run broke: printed, exit code 1. */
+export class BenchError extends Error {
+  override name = 'BenchError';
+}
+
+/** Ctrl-C: the benchmark cleans up and exits 130. */
+export class Interrupted extends Error {
+  override name = 'Interrupted';
+}
+
+/** The directory with the project's package.json, above the (compiled) benchmark. */
+export function projectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new BenchError('cannot find the project root (no package.json above the benchmark)');
+    dir = parent;
+  }
+  return dir;
+}
+
+/** `--rounds`, else `BENCH_ROUNDS`, else 5: a positive integer. */
+export function readRounds(option: string | undefined): number {
+  const text = option ?? process.env.BENCH_ROUNDS ?? '5';
+  const rounds = Number(text);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new BenchError(`rounds must be a positive integer, got "${text}"`);
+  return rounds;
+}
+
+export function median(samples: number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** Nearest rank: with 5 samples, p90 and p99 are the maximum. */
+export function percentile(samples: number[], fraction: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))];
+}
+
+export interface Stats {
+  median: number;
+  p90: number;
+  max: number;
+  mean: number;
+}
+
+export function stats(samples: number[]): Stats {
+  return {
+    median: median(samples),
+    p90: percentile(samples, 0.9),
+    max: Math.max(...samples),
+    mean: samples.reduce((sum, value) => sum + value, 0) / samples.length,
+  };
+}
+
+/** Rows as aligned columns: the first left-aligned, the others right-aligned. */
+export function table(rows: string[][]): string {
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  return rows.map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ')).join('\n');
+}
