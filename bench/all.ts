@@ -1,5 +1,5 @@
 /**
- * Runs every benchmark, one after the other: build.ts, deploy.ts, then incremental.ts
+ * Runs every benchmark, one after the other: build.ts, deploy.ts, incremental.ts, then contention.ts
  * (`npm run bench [-- --rounds N]`). Only `--rounds` is shared; the other options belong to one benchmark: use
  * `npm run bench:build` or `npm run bench:deploy` for them. Exits with the first failing benchmark's code, after
  * running the rest.
@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const BENCHMARKS = ['build.js', 'deploy.js', 'incremental.js'];
+const BENCHMARKS = ['build.js', 'deploy.js', 'incremental.js', 'contention.js'];
 
 function readArgs(): string[] {
   try {

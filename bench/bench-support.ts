@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -63,4 +63,26 @@ export function stats(samples: number[]): Stats {
 export function table(rows: string[][]): string {
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
   return rows.map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ')).join('\n');
+}
+
+/** One figure of a benchmark in the table `npm run bench` prints at the end. */
+export interface SummaryRow {
+  /** What was measured, with its conditions: `push → deploy, median`. */
+  figure: string;
+  /** The measured value with its unit. */
+  value: string;
+  /** The issue's goal for it, if any: `< 50 ms`. */
+  goal?: string;
+  met?: boolean;
+}
+
+/**
+ * Hands a benchmark's main figures to `npm run bench` (bench/all.ts), which names the file in BENCH_SUMMARY and
+ * prints every benchmark's figures as one table at the end. Run on its own, a benchmark records nothing.
+ */
+export function recordSummary(benchmark: string, rows: SummaryRow[]): void {
+  const file = process.env.BENCH_SUMMARY;
+  if (!file) return;
+  appendFileSync(file, rows.map((row) => `${JSON.stringify({ benchmark, ...row })}
+`).join(''));
 }

@@ -97,6 +97,15 @@ describe('app: push → S2I build → registry → config repo → check runs', 
     github.api.post('/app/installations/1/access_tokens').reply(201, { token: 'ghs_installation', expires_at: '2099-01-01T00:00:00Z' });
   }
 
+  function expectDeploymentStart(id: number): void {
+    github.api.post(`${APP_REPO}/deployments`).reply(201, { id });
+    github.api.post(`${APP_REPO}/deployments/${id}/statuses`, (body) => body.state === 'in_progress').reply(201, { id: 1 });
+  }
+
+  function expectDeploymentEnd(id: number, state: 'success' | 'failure' = 'success'): void {
+    github.api.post(`${APP_REPO}/deployments/${id}/statuses`, (body) => body.state === state).reply(201, { id: 2 });
+  }
+
   function expectConfig(text: string | undefined): void {
     const interceptor = github.api.get(`${APP_REPO}/contents/.github%2Fs2i.yml`).query({ ref: SHA });
     if (text === undefined) interceptor.reply(404, { message: 'Not Found' });
@@ -109,13 +118,15 @@ describe('app: push → S2I build → registry → config repo → check runs', 
     github.api.post(`${APP_REPO}/check-runs`).reply(201, { id: 11 });
     const codeload = await mockTarball(github, { owner: 'Codertocat', repo: 'Hello-World', sha: SHA, files: await sampleApp() });
     github.api.patch(`${APP_REPO}/check-runs/11`).reply(200, { id: 11 });
-    github.api.post(`${APP_REPO}/check-runs`).reply(201, { id: 12 });
+    expectDeploymentStart(71);
     github.api.get(`${CONFIG_REPO}/branches/main`).reply(200, { name: 'main', commit: { sha: CONFIG_HEAD, commit: { tree: { sha: CONFIG_TREE } } } });
     github.api.get(`${CONFIG_REPO}/contents/.github%2Fs2i-policy.yml`).query({ ref: CONFIG_HEAD }).reply(200, POLICY);
+    github.api.get(`${CONFIG_REPO}/contents/apps%2Fhello%2Fproduction%2Fs2i-pin.yaml`).query({ ref: CONFIG_HEAD }).reply(404, { message: 'Not Found' });
     github.api.post(`${CONFIG_REPO}/git/trees`).reply(201, { sha: NEW_TREE });
     github.api.post(`${CONFIG_REPO}/git/commits`).reply(201, { sha: NEW_COMMIT, html_url: `https://github.com/Codertocat/cluster-config/commit/${NEW_COMMIT}` });
     github.api.patch(`${CONFIG_REPO}/git/refs/heads%2Fmain`).reply(200, { ref: 'refs/heads/main', object: { sha: NEW_COMMIT } });
-    github.api.patch(`${APP_REPO}/check-runs/12`).reply(200, { id: 12 });
+    github.api.post(`${APP_REPO}/check-runs`).reply(201, { id: 12 });
+    expectDeploymentEnd(71);
 
     const started = Date.now();
     const response = await bot.deliver('push', PUSH);
@@ -131,13 +142,16 @@ describe('app: push → S2I build → registry → config repo → check runs', 
       `POST ${APP_REPO}/check-runs`,
       `GET ${APP_REPO}/tarball/${SHA}`,
       `PATCH ${APP_REPO}/check-runs/11`,
-      `POST ${APP_REPO}/check-runs`,
+      `POST ${APP_REPO}/deployments`,
+      `POST ${APP_REPO}/deployments/71/statuses`,
       `GET ${CONFIG_REPO}/branches/main`,
       `GET ${CONFIG_REPO}/contents/.github%2Fs2i-policy.yml?ref=${CONFIG_HEAD}`,
+      `GET ${CONFIG_REPO}/contents/apps%2Fhello%2Fproduction%2Fs2i-pin.yaml?ref=${CONFIG_HEAD}`,
       `POST ${CONFIG_REPO}/git/trees`,
       `POST ${CONFIG_REPO}/git/commits`,
       `PATCH ${CONFIG_REPO}/git/refs/heads%2Fmain`,
-      `PATCH ${APP_REPO}/check-runs/12`,
+      `POST ${APP_REPO}/check-runs`,
+      `POST ${APP_REPO}/deployments/71/statuses`,
     ]);
 
     // The image is in the registry, and the Deployment pins exactly the digest the registry serves.
@@ -162,19 +176,26 @@ describe('app: push → S2I build → registry → config repo → check runs', 
     expect(bodyOf(github, `PATCH ${CONFIG_REPO}/git/refs/heads%2Fmain`)).toEqual({ sha: NEW_COMMIT, force: false });
 
     // What the user sees on the commit.
-    const [buildStart, deployStart] = github.requests.filter((request) => request.method === 'POST' && request.path === `${APP_REPO}/check-runs`).map((request) => request.body as Record<string, unknown>);
+    const [buildStart, deployCheck] = github.requests.filter((request) => request.method === 'POST' && request.path === `${APP_REPO}/check-runs`).map((request) => request.body as Record<string, unknown>);
     expect(buildStart).toMatchObject({ name: 's2i/build', head_sha: SHA, status: 'in_progress', output: { title: `Building ${repository}:${SHA}` } });
     const buildEnd = bodyOf(github, `PATCH ${APP_REPO}/check-runs/11`) as { conclusion: string; output: { title: string; summary: string } };
     expect(buildEnd).toMatchObject({ status: 'completed', conclusion: 'success' });
     expect(buildEnd.output.title).toMatch(new RegExp(`^Built ${repository}:${SHA} in \\d+\\.\\d s$`));
     expect(buildEnd.output.summary).toContain(`**Image:** \`${repository}@${digest}\``);
-    expect(deployStart).toMatchObject({ name: 's2i/deploy', head_sha: SHA, status: 'in_progress', output: { title: 'Deploying to production' } });
-    expect(bodyOf(github, `PATCH ${APP_REPO}/check-runs/12`)).toMatchObject({
+    expect(deployCheck).toMatchObject({
+      name: 's2i/deploy',
+      head_sha: SHA,
       status: 'completed',
       conclusion: 'success',
       details_url: `https://github.com/Codertocat/cluster-config/commit/${NEW_COMMIT}`,
       output: { title: `Deployed to production: config commit ${NEW_COMMIT.slice(0, 7)}` },
     });
+    // And GitHub's record of the deploy.
+    expect(bodyOf(github, `POST ${APP_REPO}/deployments`)).toMatchObject({ ref: SHA, environment: 'production', payload: { image: `${repository}@${digest}`, rollback: false } });
+    expect(github.requests.filter((request) => request.path === `${APP_REPO}/deployments/71/statuses`).map((request) => request.body)).toEqual([
+      { state: 'in_progress', description: `Deploy of ${SHA.slice(0, 7)} to production` },
+      { state: 'success', description: 'Deployed to production', log_url: `https://github.com/Codertocat/cluster-config/commit/${NEW_COMMIT}` },
+    ]);
   }, 60_000);
 
   it('does nothing without .github/s2i.yml: no check run, no build', async () => {
@@ -245,6 +266,7 @@ describe('app: push → S2I build → registry → config repo → check runs', 
   function expectWriteAttempt(head: string, refStatus: number): void {
     github.api.get(`${CONFIG_REPO}/branches/main`).reply(200, { name: 'main', commit: { sha: head, commit: { tree: { sha: CONFIG_TREE } } } });
     github.api.get(`${CONFIG_REPO}/contents/.github%2Fs2i-policy.yml`).query({ ref: head }).reply(200, POLICY);
+    github.api.get(`${CONFIG_REPO}/contents/apps%2Fhello%2Fproduction%2Fs2i-pin.yaml`).query({ ref: head }).reply(404, { message: 'Not Found' });
     github.api.post(`${CONFIG_REPO}/git/trees`).reply(201, { sha: NEW_TREE });
     github.api.post(`${CONFIG_REPO}/git/commits`).reply(201, { sha: NEW_COMMIT, html_url: `https://github.com/Codertocat/cluster-config/commit/${NEW_COMMIT}` });
     github.api
@@ -254,6 +276,14 @@ describe('app: push → S2I build → registry → config repo → check runs', 
 
   function checkUpdate(id: number): { conclusion: string; output: { title: string; summary: string; text?: string } } {
     return bodyOf(github, `PATCH ${APP_REPO}/check-runs/${id}`) as { conclusion: string; output: { title: string; summary: string; text?: string } };
+  }
+
+  /** The s2i/deploy check: created once, concluded. */
+  function deployCheck(): { conclusion: string; output: { title: string; summary: string; text?: string } } {
+    const created = github.requests.filter((request) => request.method === 'POST' && request.path === `${APP_REPO}/check-runs`).map((request) => request.body as { name: string });
+    const deploy = created.find((body) => body.name === 's2i/deploy');
+    if (!deploy) throw new Error(`no s2i/deploy check; saw:\n${requestLines(github).join('\n')}`);
+    return deploy as unknown as { conclusion: string; output: { title: string; summary: string; text?: string } };
   }
 
   it('fails s2i/build with the log tail when assemble fails, and does not deploy', async () => {
@@ -295,15 +325,16 @@ describe('app: push → S2I build → registry → config repo → check runs', 
 
   it('fails s2i/deploy naming the policy file when the policy does not grant the path, and writes nothing', async () => {
     await expectBuild(htmlConfig(repository), HTML_FILES);
-    github.api.post(`${APP_REPO}/check-runs`).reply(201, { id: 32 });
+    expectDeploymentStart(72);
     github.api.get(`${CONFIG_REPO}/branches/main`).reply(200, { name: 'main', commit: { sha: CONFIG_HEAD, commit: { tree: { sha: CONFIG_TREE } } } });
     github.api.get(`${CONFIG_REPO}/contents/.github%2Fs2i-policy.yml`).query({ ref: CONFIG_HEAD }).reply(200, POLICY.replace('apps/hello/**', 'apps/other/**'));
-    github.api.patch(`${APP_REPO}/check-runs/32`).reply(200, { id: 32 });
+    github.api.post(`${APP_REPO}/check-runs`).reply(201, { id: 32 });
+    expectDeploymentEnd(72, 'failure');
 
     await bot.deliver('push', PUSH);
     await queue.onIdle();
 
-    const deploy = checkUpdate(32);
+    const deploy = deployCheck();
     expect(deploy.conclusion).toBe('failure');
     expect(deploy.output.title).toMatch(/^Policy failed: /);
     expect(deploy.output.summary).toContain('.github/s2i-policy.yml');
@@ -313,29 +344,31 @@ describe('app: push → S2I build → registry → config repo → check runs', 
   it('rebuilds the commit on the new head when the config branch moved, and succeeds', async () => {
     const movedHead = 'e'.repeat(40);
     await expectBuild(htmlConfig(repository), HTML_FILES);
-    github.api.post(`${APP_REPO}/check-runs`).reply(201, { id: 32 });
+    expectDeploymentStart(73);
     expectWriteAttempt(CONFIG_HEAD, 422);
     expectWriteAttempt(movedHead, 200);
-    github.api.patch(`${APP_REPO}/check-runs/32`).reply(200, { id: 32 });
+    github.api.post(`${APP_REPO}/check-runs`).reply(201, { id: 32 });
+    expectDeploymentEnd(73);
 
     await bot.deliver('push', PUSH);
     await queue.onIdle();
 
     const commits = github.requests.filter((request) => request.path === `${CONFIG_REPO}/git/commits`).map((request) => (request.body as { parents: string[] }).parents);
     expect(commits).toEqual([[CONFIG_HEAD], [movedHead]]);
-    expect(checkUpdate(32)).toMatchObject({ conclusion: 'success', output: { title: `Deployed to production: config commit ${NEW_COMMIT.slice(0, 7)}` } });
+    expect(deployCheck()).toMatchObject({ conclusion: 'success', output: { title: `Deployed to production: config commit ${NEW_COMMIT.slice(0, 7)}` } });
   }, 60_000);
 
   it('fails s2i/deploy when the config branch keeps moving, after a bounded number of attempts', async () => {
     await expectBuild(htmlConfig(repository), HTML_FILES);
-    github.api.post(`${APP_REPO}/check-runs`).reply(201, { id: 32 });
+    expectDeploymentStart(74);
     for (let attempt = 0; attempt < 5; attempt += 1) expectWriteAttempt(CONFIG_HEAD, 422);
-    github.api.patch(`${APP_REPO}/check-runs/32`).reply(200, { id: 32 });
+    github.api.post(`${APP_REPO}/check-runs`).reply(201, { id: 32 });
+    expectDeploymentEnd(74, 'failure');
 
     await bot.deliver('push', PUSH);
     await queue.onIdle();
 
-    const deploy = checkUpdate(32);
+    const deploy = deployCheck();
     expect(deploy.conclusion).toBe('failure');
     expect(deploy.output.title).toMatch(/^Config repo failed: /);
     expect(deploy.output.summary).toContain('5 attempts');
@@ -344,9 +377,10 @@ describe('app: push → S2I build → registry → config repo → check runs', 
 
   it('builds and deploys a commit once when two deliveries push it for the same environment', async () => {
     await expectBuild(htmlConfig(repository), HTML_FILES);
-    github.api.post(`${APP_REPO}/check-runs`).reply(201, { id: 32 });
+    expectDeploymentStart(75);
     expectWriteAttempt(CONFIG_HEAD, 200);
-    github.api.patch(`${APP_REPO}/check-runs/32`).reply(200, { id: 32 });
+    github.api.post(`${APP_REPO}/check-runs`).reply(201, { id: 32 });
+    expectDeploymentEnd(75);
     expectConfig(htmlConfig(repository));
 
     const responses = [await bot.deliver('push', PUSH, { delivery: 'first' }), await bot.deliver('push', PUSH, { delivery: 'second' })];
@@ -381,9 +415,10 @@ describe('app: push → S2I build → registry → config repo → check runs', 
     github.api.get(`${CONFIG_REPO}/contents/apps%2Fhello%2Fproduction%2Fdeployment.yaml`).query({ ref: 'main' }).reply(200, deployed);
     await mockTarball(github, { owner: 'Codertocat', repo: 'Hello-World', sha: SHA, files: { 'line.txt': 'this push\n' } });
     github.api.patch(`${APP_REPO}/check-runs/31`).reply(200, { id: 31 });
-    github.api.post(`${APP_REPO}/check-runs`).reply(201, { id: 32 });
+    expectDeploymentStart(76);
     expectWriteAttempt(CONFIG_HEAD, 200);
-    github.api.patch(`${APP_REPO}/check-runs/32`).reply(200, { id: 32 });
+    github.api.post(`${APP_REPO}/check-runs`).reply(201, { id: 32 });
+    expectDeploymentEnd(76);
 
     await bot.deliver('push', PUSH);
     await queue.onIdle();

@@ -5,6 +5,7 @@ import { chownTar } from '../source/chown-tar.js';
 import { formatBytes, prepareSource, SourceError, type PreparedSource } from '../source/prepare-source.js';
 import { assembleCommand, checkStdinRequirements, injectSource, sourceArchive, spoolDirOf } from '../source/inject-source.js';
 import { parsePullReference } from '../registry/image-reference.js';
+import { checkImageAllowed } from '../security/check-image-allowed.js';
 import { BuildError, toBuildError, type BuildStep } from './build-error.js';
 import { LABELS, readBuilderContract, type BuilderContract } from './builder-image.js';
 import { checkAssembleUser, resolveContainerUser, type NumericUser } from './container-user.js';
@@ -83,6 +84,11 @@ export interface BuildRequest {
    * `io.openshift.s2i.assemble-input-files` label.
    */
   runtimeArtifacts?: RuntimeArtifact[];
+  /**
+   * Hides secrets the caller knows of (registry credentials, secret-looking `env` values) in every log line and
+   * error, before anything keeps or cuts them; the proxy's credentials are always hidden.
+   */
+  redact?: (text: string) => string;
 }
 
 export interface BuildResult {
@@ -118,7 +124,7 @@ export async function buildImage(
   request: BuildRequest,
 ): Promise<BuildResult> {
   let step: BuildStep = 'builder';
-  const redact = redactorFor(settings);
+  const redact = redactorOf(settings, request);
   const emit = (event: BuildEvent) => {
     if (event.kind === 'phase') step = PHASE_STEP[event.phase];
     request.onEvent?.(event.kind === 'log' ? { ...event, line: redact(event.line) } : event);
@@ -138,10 +144,13 @@ async function runBuild(
 ): Promise<BuildResult> {
   const started = Date.now();
   const contextDir = request.contextDir ?? '';
-  const redact = redactorFor(settings);
+  const redact = redactorOf(settings, request);
   const onLine = (line: string, stream: 'stdout' | 'stderr') => emit({ kind: 'log', stream, line });
 
   emit({ kind: 'phase', phase: 'builder', message: `Using builder ${request.builder}${request.runtimeImage ? ` and runtime image ${request.runtimeImage}` : ''}` });
+  // The operator's allowlist is checked before anything is pulled or run.
+  checkImageAllowed(request.builder, 'builder', settings.allowedBuilders);
+  if (request.runtimeImage) checkImageAllowed(request.runtimeImage, 'runtime', settings.allowedBuilders);
   const builder = await loadImage(engine, request.builder, request.pullAuth, 'builder');
   const contract = readBuilderContract(request.builder, builder);
   const runtimeImage = request.runtimeImage ? await loadImage(engine, request.runtimeImage, request.pullAuth, 'runtime') : undefined;
@@ -362,6 +371,13 @@ async function commitImage(engine: ContainerEngine, containerId: string, spec: C
   } catch (cause) {
     throw new BuildError({ step: 'commit', reason: `the container could not be committed: ${(cause as Error).message}`, hint: "check the Docker engine's disk space and logs", cause });
   }
+}
+
+/** The proxy's credentials hidden, then whatever the caller's redaction hides. */
+function redactorOf(settings: BuildEngineSettings, request: BuildRequest): (text: string) => string {
+  const proxy = redactorFor(settings);
+  const caller = request.redact;
+  return caller ? (text) => caller(proxy(text)) : proxy;
 }
 
 /** A BuildError with operator secrets (proxy credentials) hidden; the same error when there were none. */

@@ -8,6 +8,7 @@ import type { ContainerEngine } from '../docker/container-engine.js';
 import { parseImageReference } from '../registry/image-reference.js';
 import { registryAuth } from '../registry/docker-config.js';
 import { pushImage, type PushResult } from '../registry/push-image.js';
+import { loadRedactor } from '../security/redact.js';
 import { loadEngineSettings } from '../settings/engine-settings.js';
 import { formatBytes } from '../source/prepare-source.js';
 import { packDirectory } from '../source/pack-directory.js';
@@ -82,6 +83,8 @@ export async function buildCommand(argv: string[], engine: ContainerEngine, out:
   const settings = loadEngineSettings();
   const previousImage = incremental ? (values['previous-image'] ?? (image.tag ? `${image.repository}:${image.tag}` : await newestImage(engine, image.repository))) : undefined;
 
+  // Registry credentials and secret-looking --env values show as *** in the log and in errors.
+  const redactor = await loadRedactor({ env: process.env, proxy: settings.proxy, buildEnv: env });
   const build = await buildImage(engine, settings, {
     builder: values.builder,
     repository: image.repository,
@@ -97,6 +100,7 @@ export async function buildCommand(argv: string[], engine: ContainerEngine, out:
     sourceLocation: local.location,
     signal,
     pullAuth: (registry) => registryAuth(registry),
+    redact: redactor.redact.bind(redactor),
     onEvent: (event: BuildEvent) => {
       if (event.kind === 'phase') out.phase(event.message);
       else if (!values.quiet) out.log(event.line);

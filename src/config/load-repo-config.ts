@@ -104,6 +104,11 @@ export function environmentForBranch(config: RepoConfig, branch: string): Branch
   return match && { environment: match[1].environment, pattern: match[0] };
 }
 
+/** Every environment the config names: those its branches deploy to, then those deployed only on request. */
+export function environmentsOf(config: RepoConfig): string[] {
+  return [...new Set([...Object.values(config.branches).map((target) => target.environment), ...config.environments])];
+}
+
 /**
  * The config-repo directory for an environment: `gitops.path` with `{{name}}` and `{{environment}}` replaced,
  * normalised, relative, never with `..`. Throws a ConfigError for an environment name that is not a DNS label (it

@@ -3,6 +3,7 @@ import { ImageReferenceError, parseImageReference, parsePullReference } from '..
 import { checkRuntimeArtifact, parseRuntimeArtifact, RuntimeArtifactError, type RuntimeArtifact } from '../build/runtime-image.js';
 import { expandGitopsPath } from './expand-gitops-path.js';
 import { ExtendsTargetError, parseExtendsTarget } from './parse-extends-target.js';
+import { MAX_BRANCH_ENTRIES } from '../security/input-limits.js';
 
 /** Where manifests go in the config repo unless `gitops.path` says otherwise. */
 export const DEFAULT_GITOPS_PATH = 'apps/{{name}}/{{environment}}';
@@ -332,7 +333,12 @@ export const RepoConfig = z
         .default('.'),
       /** Build and runtime environment variables; numbers and booleans are taken as the text written. */
       env: z
-        .record(envName, text('expected a text value (numbers and true/false are taken as written)'), says('expected a mapping of NAME: value'))
+        .record(
+          envName,
+          // A NUL cannot be in a process environment: the build and the pod would fail far from this file.
+          text('expected a text value (numbers and true/false are taken as written)').pipe(z.string().refine((value) => !value.includes('\u0000'), says('expected a value without NUL characters, which no process environment can hold'))),
+          says('expected a mapping of NAME: value'),
+        )
         .default({}),
       /** Runtime-only variables read from Kubernetes Secrets; the values never reach git. */
       secretEnv: z.record(envName, SecretRef, says('expected a mapping of NAME: { secret: <Secret name>, key: <key> }')).default({}),
@@ -352,11 +358,21 @@ export const RepoConfig = z
        * Branch name or glob → environment. Exact names win over globs, then the first matching glob in file order.
        * The loader defaults it to `{ <default branch>: { environment: production } }`.
        */
-      branches: z.record(
-        z.string(says('expected a branch name or glob')).regex(/^[^\s\p{Cc}]+$/u, says('expected a branch name or glob without spaces')),
-        BranchTarget,
-        says('expected a mapping of branch name or glob to { environment: <name> }'),
-      ),
+      branches: z
+        .record(
+          z.string(says('expected a branch name or glob')).regex(/^[^\s\p{Cc}]+$/u, says('expected a branch name or glob without spaces')),
+          BranchTarget,
+          says('expected a mapping of branch name or glob to { environment: <name> }'),
+        )
+        .refine((branches) => Object.keys(branches).length <= MAX_BRANCH_ENTRIES, { error: `expected at most ${MAX_BRANCH_ENTRIES} entries; use globs such as "release/*"`, params: { got: false } }),
+      /**
+       * Environments deployed only on request (`/s2i deploy <environment>`, or the check's "Deploy to" button), in
+       * addition to those of `branches`; e.g. `[qa]`.
+       */
+      environments: z
+        .array(dnsLabel(ENVIRONMENT_TEXT), says('expected a list of environment names'))
+        .max(20, says('expected at most 20 environments'))
+        .default([]),
       /** The Deployment and Service written to the config repo. */
       deploy: Deploy,
       /** Where and how manifests are written. Required: nothing deploys without a config repo. */

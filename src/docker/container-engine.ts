@@ -84,6 +84,17 @@ export interface LocalImage {
   created: number;
 }
 
+/** A container on the engine, as listed. */
+export interface ContainerSummary {
+  id: string;
+  /** Without Docker's leading `/`. */
+  name: string;
+  /** `created`, `running`, `exited`, ... */
+  state: string;
+  /** Creation time, seconds since the epoch. */
+  created: number;
+}
+
 /**
  * The container engine as the build stage sees it: a handful of Engine API calls.
  * Only `docker-engine.ts` implements it; everything else depends on this interface.
@@ -127,6 +138,8 @@ export interface ContainerEngine {
   commit(containerId: string, spec: CommitSpec): Promise<string>;
   /** Images of `repository` (no tag) on the engine, newest first. */
   listImages(repository: string): Promise<LocalImage[]>;
+  /** Containers in any state (running or not) whose name starts with `namePrefix`. */
+  listContainers(namePrefix: string): Promise<ContainerSummary[]>;
   /** Removes a container and its anonymous volumes; absent containers are not an error. */
   removeContainer(containerId: string): Promise<void>;
   /** Pushes repository:tag and resolves to the manifest digest the registry stored. */
@@ -136,4 +149,6 @@ export interface ContainerEngine {
    * settings apply); undefined when the registry has no such tag or refuses to say.
    */
   registryDigest(reference: string, auth: RegistryAuth | undefined): Promise<string | undefined>;
+  /** Resolves when the engine answers; rejects when it is unreachable or `signal` aborts first (readiness). */
+  ping(signal?: AbortSignal): Promise<void>;
 }

@@ -6,6 +6,7 @@ import type {
   CommitSpec,
   ContainerEngine,
   ContainerSpec,
+  ContainerSummary,
   ImageInfo,
   LocalImage,
   OutputStream,
@@ -244,6 +245,14 @@ export class DockerEngine implements ContainerEngine {
     return result.Id;
   }
 
+  async listContainers(namePrefix: string): Promise<ContainerSummary[]> {
+    // The engine's name filter is a regular expression over `/<name>`; the prefix check below is the exact one.
+    const containers = await this.docker.listContainers({ all: true, filters: { name: [`^/${namePrefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`] } });
+    return containers
+      .map((container) => ({ id: container.Id, name: (container.Names[0] ?? '').replace(/^\//, ''), state: container.State, created: container.Created }))
+      .filter((container) => container.name.startsWith(namePrefix));
+  }
+
   async removeContainer(containerId: string): Promise<void> {
     try {
       await this.docker.getContainer(containerId).remove({ force: true, v: true });
@@ -274,6 +283,12 @@ export class DockerEngine implements ContainerEngine {
       if ([401, 403, 404].includes((error as { statusCode?: number }).statusCode ?? 0)) return undefined;
       throw error;
     }
+  }
+
+  async ping(signal?: AbortSignal): Promise<void> {
+    // dockerode passes an abort signal on to the request here; its type declarations do not list the option.
+    const ping = this.docker.ping.bind(this.docker) as (options: { abortSignal?: AbortSignal }) => Promise<unknown>;
+    await ping({ abortSignal: signal });
   }
 }
 

@@ -1,4 +1,5 @@
 import type { SourceCommit } from '../build/image-labels.js';
+import { appRepoOf, type AppRepo, type RepositoryPayload } from './app-repo.js';
 
 /** The parts of a `push` payload a run needs. */
 export interface PushPayload {
@@ -6,21 +7,14 @@ export interface PushPayload {
   after: string;
   deleted?: boolean;
   head_commit?: { id: string; message: string; timestamp: string; author: { name: string; email?: string | null } } | null;
-  repository: { name: string; full_name: string; html_url: string; default_branch?: string };
+  repository: RepositoryPayload;
   installation?: { id: number };
 }
 
 /** A push the bot acts on. */
-export interface PushTarget {
-  owner: string;
-  repo: string;
-  /** `owner/name`. */
-  fullName: string;
-  url: string;
-  defaultBranch: string;
+export interface PushTarget extends AppRepo {
   branch: string;
   commit: SourceCommit;
-  installationId: number;
 }
 
 export type PushDecision = { act: true; target: PushTarget } | { act: false; reason: string };
@@ -34,18 +28,12 @@ export function decidePush(payload: PushPayload): PushDecision {
   if (!payload.installation) return { act: false, reason: 'the delivery names no installation' };
   if (!/^[0-9a-f]{40}$/.test(payload.after)) return { act: false, reason: `"${payload.after}" is not a commit SHA` };
   const branch = payload.ref.slice('refs/heads/'.length);
-  const [owner, repo] = payload.repository.full_name.split('/');
   const head = payload.head_commit?.id === payload.after ? payload.head_commit : undefined;
   return {
     act: true,
     target: {
-      owner,
-      repo,
-      fullName: payload.repository.full_name,
-      url: payload.repository.html_url,
-      defaultBranch: payload.repository.default_branch ?? 'main',
+      ...appRepoOf(payload.repository, payload.installation),
       branch,
-      installationId: payload.installation.id,
       commit: {
         sha: payload.after,
         ref: branch,

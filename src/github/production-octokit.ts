@@ -1,5 +1,6 @@
 import Bottleneck from 'bottleneck';
 import { ProbotOctokit } from 'probot';
+import { githubRequestMetrics } from '../metrics/github-request-metrics.js';
 
 /** Retries of one request after GitHub's primary or secondary rate limit. */
 const RATE_LIMIT_RETRIES = 2;
@@ -20,8 +21,9 @@ interface RetryContext {
 /**
  * The Octokit the running bot uses: Probot's, with the throttling plugin told to wait out secondary rate limits
  * (its default only logs them) and primary ones, a bounded number of times. The retry plugin already retries 5xx.
+ * Requests are counted into the `githubMetrics` option's metrics when one is given.
  */
-export const ProductionOctokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({
+export const ProductionOctokit = ProbotOctokit.plugin(githubRequestMetrics).defaults((options: Record<string, unknown>) => ({
   ...options,
   throttle: {
     ...(options.throttle as Record<string, unknown> | undefined),

@@ -2,7 +2,8 @@
 export interface FileChange {
   /** Repo-relative path with `/` separators, e.g. `apps/hello/production/deployment.yaml`. */
   path: string;
-  content: string;
+  /** The file's new text; null deletes it (a write deletes only files its policy check saw exist). */
+  content: string | null;
 }
 
 /** Everything one deploy writes: all files land in one commit. */

@@ -1,6 +1,7 @@
 import type { GitHubClient } from '../github/github-client.js';
 import { rawText } from '../github/raw-text.js';
 import { assertRepoPaths, ConfigRepoError, repoPathProblem, type ConfigRepo, type ConfigRepoWrite, type FileChange, type ReadFile, type WriteMode, type WriteOutcome } from './config-repo.js';
+import type { CommitFileCache } from './commit-file-cache.js';
 import { withWriteLock } from './write-lock.js';
 
 export interface GitHubConfigRepoOptions {
@@ -18,6 +19,8 @@ export interface GitHubConfigRepoOptions {
   retryDelayMs?: number;
   /** Default branches remembered across instances (the bot shares one), so a deploy does not look it up each time. */
   defaultBranches?: DefaultBranchCache;
+  /** Files at commits remembered across instances (the bot shares one): the policy is not read again after each deploy. */
+  commitFiles?: CommitFileCache;
 }
 
 /**
@@ -78,6 +81,7 @@ export class GitHubConfigRepo implements ConfigRepo {
   private readonly configuredBranch: string | undefined;
   private defaultBranch: Promise<string> | undefined;
   private readonly defaultBranches: DefaultBranchCache | undefined;
+  private readonly commitFiles: CommitFileCache | undefined;
 
   constructor(options: GitHubConfigRepoOptions) {
     this.octokit = options.octokit;
@@ -86,6 +90,7 @@ export class GitHubConfigRepo implements ConfigRepo {
     this.mode = options.mode;
     this.configuredBranch = options.branch;
     this.defaultBranches = options.defaultBranches;
+    this.commitFiles = options.commitFiles;
     this.maxAttempts = Math.max(1, options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
     this.retryDelayMs = Math.max(0, options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS);
     this.description = `${options.owner}/${options.repo}@${options.branch ?? '(default branch)'}`;
@@ -150,7 +155,10 @@ export class GitHubConfigRepo implements ConfigRepo {
       if (tree === start.treeSha) return { kind: 'unchanged', headSha: start.sha, existed: existing !== undefined, attempts: attempt };
       const commit = await this.createCommit(ref, change.message, tree, start.sha);
       rejection = existing ? await this.moveRef(ref, commit.sha, start.sha) : await this.createRef(ref, commit.sha);
-      if (!rejection) return { kind: 'committed', commitSha: commit.sha, url: commit.url, existed: existing !== undefined, attempts: attempt };
+      if (!rejection) {
+        this.commitFiles?.derive(`${this.owner}/${this.repo}`, start.sha, commit.sha, change.files);
+        return { kind: 'committed', commitSha: commit.sha, url: commit.url, existed: existing !== undefined, attempts: attempt };
+      }
     }
     throw new ConfigRepoError(
       `${this.owner}/${this.repo}@${ref} kept moving: ${this.maxAttempts} attempts to commit on top of its head were overtaken by other writes (GitHub: ${rejection?.message ?? 'ref update refused'})`,
@@ -220,6 +228,16 @@ export class GitHubConfigRepo implements ConfigRepo {
   }
 
   private async readAt(ref: string, path: string): Promise<string | undefined> {
+    // Only a commit's files are fixed; a branch name is read each time.
+    const atCommit = /^[0-9a-f]{40}$/.test(ref);
+    const known = atCommit ? this.commitFiles?.get(`${this.owner}/${this.repo}`, ref, path) : undefined;
+    if (known !== undefined) return known ?? undefined;
+    const text = await this.fetchAt(ref, path);
+    if (atCommit) this.commitFiles?.set(`${this.owner}/${this.repo}`, ref, path, text ?? null);
+    return text;
+  }
+
+  private async fetchAt(ref: string, path: string): Promise<string | undefined> {
     try {
       const { data } = await this.octokit.rest.repos.getContent({ owner: this.owner, repo: this.repo, path, ref, mediaType: { format: 'raw' } });
       return rawText(data as unknown, () => new ConfigRepoError(`${path} in ${this.description} is not a file`, `make ${path} a regular file in ${this.owner}/${this.repo}`));
@@ -236,7 +254,11 @@ export class GitHubConfigRepo implements ConfigRepo {
         owner: this.owner,
         repo: this.repo,
         base_tree: baseTree,
-        tree: files.map((file) => ({ path: file.path, mode: '100644' as const, type: 'blob' as const, content: file.content })),
+        tree: files.map((file) =>
+          file.content === null
+            ? { path: file.path, mode: '100644' as const, type: 'blob' as const, sha: null }
+            : { path: file.path, mode: '100644' as const, type: 'blob' as const, content: file.content },
+        ),
       });
       return data.sha;
     } catch (error) {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { lstat, mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { assertRepoPaths, ConfigRepoError, repoPathProblem, type ConfigRepo, type ConfigRepoWrite, type ReadFile, type WriteMode, type WriteOutcome } from './config-repo.js';
@@ -61,14 +61,18 @@ export class LocalConfigRepo implements ConfigRepo {
       for (const [index, file] of change.files.entries()) {
         await mkdir(dirname(targets[index]), { recursive: true });
         await this.assertInside(dirname(targets[index]), file.path);
-        await writeFile(targets[index], file.content);
+        if (file.content === null) await rm(targets[index], { force: true });
+        else await writeFile(targets[index], file.content);
       }
       const paths = change.files.map((file) => file.path);
-      await this.git(root, ['--literal-pathspecs', 'add', '--', ...paths]);
-      const status = await this.git(root, ['--literal-pathspecs', 'status', '--porcelain', '--', ...paths]);
+      // `add -A` stages deletions too; a path git never knew and that is gone does not match and is left out.
+      const known = await this.git(root, ['--literal-pathspecs', 'ls-files', '--', ...paths]);
+      const staged = paths.filter((path, index) => change.files[index].content !== null || known.split('\n').includes(path));
+      if (staged.length > 0) await this.git(root, ['--literal-pathspecs', 'add', '-A', '--', ...staged]);
+      const status = staged.length === 0 ? '' : await this.git(root, ['--literal-pathspecs', 'status', '--porcelain', '--', ...staged]);
       if (status.trim() === '') return { status: 'unchanged', headSha: await this.head(root), attempts: 1 };
       // Only these paths are committed, whatever else the user has staged.
-      await this.git(root, [...IDENTITY, '--literal-pathspecs', 'commit', '--quiet', '--no-verify', '--message', change.message, '--', ...paths]);
+      await this.git(root, [...IDENTITY, '--literal-pathspecs', 'commit', '--quiet', '--no-verify', '--message', change.message, '--', ...staged]);
       const sha = await this.head(root);
       return { status: 'committed', commitSha: sha, url: sha, attempts: 1 };
     });

@@ -12,10 +12,13 @@ import { pushImage, type PushResult } from '../registry/push-image.js';
 import { DEPLOYMENT_FILE, imageOfDeployment } from '../render/deployed-image.js';
 import { renderInputFor } from '../render/render-input.js';
 import { renderManifests } from '../render/render-manifests.js';
-import { alreadyBuilt, buildInProgress, buildSucceeded, deployInProgress, deploySucceeded, failureOutput, type BuildTarget, type DeployTarget } from '../report/check-output.js';
+import { alreadyBuilt, buildInProgress, buildSucceeded, deployHeldBack, deploySucceeded, failureOutput, type BuildTarget, type CheckAction, type DeployTarget } from '../report/check-output.js';
+import type { DeploymentRecord, DeploymentReporter } from '../report/deployment-reporter.js';
+import { describePin, parsePin, PIN_FILE, renderPin, type Pin } from '../gitops/pin.js';
 import type { CheckReporter, RunReporter } from '../report/check-reporter.js';
 import { describeFailure } from '../report/describe-failure.js';
 import { enforcePolicy } from '../policy/enforce-policy.js';
+import { redactedPorts } from '../security/redacted-ports.js';
 
 /** One commit to build and, when its branch maps to an environment, deploy. */
 export interface PipelineJob {
@@ -32,6 +35,14 @@ export interface PipelineJob {
    * pushed for this commit before (by another branch or environment) is reused: built once, deployed many times.
    */
   rebuild?: boolean;
+  /** Build clean: no incremental artifacts from a previous image (`/s2i rebuild --no-cache`). */
+  noCache?: boolean;
+  /** Deploy this image instead of building (a rollback): no `s2i/build` check is made. */
+  image?: PushResult;
+  /** Written next to the manifests in the same commit: the environment stays on this deploy until unpinned. */
+  pin?: Pin;
+  /** Buttons shown on the concluded `s2i/build` check. */
+  buildActions?: CheckAction[];
 }
 
 /** Everything outside the pipeline it talks to: the engine, the source, the config repo and the report. */
@@ -46,9 +57,15 @@ export interface PipelinePorts {
   stripComponents: number;
   configRepo: (gitops: RepoConfig['gitops']) => ConfigRepo;
   reporter: RunReporter;
+  /** Records each deploy (GitHub Deployments); none for the CLI. */
+  deployments?: DeploymentReporter;
+  /** Everything but the config-repo write: no GitHub Deployment is made either. */
+  dryRun?: boolean;
   /** Kinds the config repo may receive (default: Deployment, Service, Kustomization). */
   allowedKinds?: string[];
   onEvent?: (event: PipelineEvent) => void;
+  /** Hides secrets in the build's log lines and errors; every run sets it from its redactor (see redacted-ports.ts). */
+  redact?: (text: string) => string;
   signal?: AbortSignal;
 }
 
@@ -64,6 +81,8 @@ export interface PipelineResult {
   /** The config repo's answer; undefined when nothing was deployed. */
   deploy?: Awaited<ReturnType<ConfigRepo['write']>>;
   files?: string[];
+  /** The environment's pin that held this deploy back (nothing was written). */
+  heldBack?: Partial<Pin>;
   /** Wall time per phase in ms, in the order they ran. */
   timings: Partial<Record<PipelinePhase, number>>;
 }
@@ -74,7 +93,9 @@ export interface PipelineResult {
  * Never throws for a failed step: the failing check says which step, why and what to do. A check that was
  * started is always concluded, even when something unexpected throws.
  */
-export async function runPipeline(job: PipelineJob, given: PipelinePorts): Promise<PipelineResult> {
+export async function runPipeline(job: PipelineJob, unredacted: PipelinePorts): Promise<PipelineResult> {
+  // Every sink of the run (checks, events, the build log) sees secrets only as ***.
+  const given = await redactedPorts(job, unredacted);
   // One config repo per run: the incremental build's read and the deploy's write share it (and its lookups).
   let configRepo: ConfigRepo | undefined;
   const ports: PipelinePorts = { ...given, configRepo: (gitops) => (configRepo ??= given.configRepo(gitops)) };
@@ -86,12 +107,12 @@ export async function runPipeline(job: PipelineJob, given: PipelinePorts): Promi
   const buildCheck = ports.reporter.check('s2i/build');
   let deployCheck: CheckReporter | undefined;
   try {
-    const push = (await reuse(job, ports, buildCheck)) ?? (await build(job, ports, buildCheck, emit));
+    const push = job.image ?? (await reuse(job, ports, buildCheck)) ?? (await build(job, ports, buildCheck, emit));
     if (!push) return { ok: false, timings: timer.stop() };
     if (!job.environment) return { ok: true, push, timings: timer.stop() };
     deployCheck = ports.reporter.check('s2i/deploy');
     const deployed = await deploy(job, job.environment, push, ports, deployCheck, emit);
-    return { ok: deployed !== undefined, push, ...deployed, timings: timer.stop() };
+    return { ok: deployed !== undefined && !deployed.heldBack, push, ...deployed, timings: timer.stop() };
   } catch (error) {
     // Only a bug gets here: every expected failure is reported by its step.
     const output = failureOutput(describeFailure(error, 'internal'));
@@ -118,7 +139,7 @@ async function reuse(job: PipelineJob, ports: PipelinePorts, check: CheckReporte
   const digest = await ports.engine.registryDigest(`${job.config.image}:${job.commit.sha}`, auth).catch(() => undefined);
   if (!digest) return undefined;
   const push: PushResult = { registry, reference: `${job.config.image}:${job.commit.sha}`, digest, pinned: `${job.config.image}@${digest}` };
-  await check.complete('success', alreadyBuilt(buildTarget(job), push));
+  await check.complete('success', alreadyBuilt(buildTarget(job), push), { actions: job.buildActions });
   return push;
 }
 
@@ -127,7 +148,7 @@ async function build(job: PipelineJob, ports: PipelinePorts, check: CheckReporte
   await check.progress(buildInProgress(target));
   const tail = new LogTail();
   try {
-    const previousImage = job.config.incremental ? await deployedImage(job, ports) : undefined;
+    const previousImage = job.config.incremental && !job.noCache ? await deployedImage(job, ports) : undefined;
     const built = await buildImage(ports.engine, ports.settings, {
       builder: job.config.builder,
       repository: job.config.image,
@@ -139,7 +160,8 @@ async function build(job: PipelineJob, ports: PipelinePorts, check: CheckReporte
       commit: job.commit,
       sourceLocation: job.sourceUrl,
       pullAuth: (registry) => registryAuth(registry, ports.env),
-      incremental: job.config.incremental,
+      redact: ports.redact,
+      incremental: job.config.incremental && !job.noCache,
       ...(previousImage ? { previousImage } : {}),
       ...(job.config.runtimeImage ? { runtimeImage: job.config.runtimeImage } : {}),
       ...(job.config.runtimeArtifacts ? { runtimeArtifacts: job.config.runtimeArtifacts } : {}),
@@ -158,10 +180,11 @@ async function build(job: PipelineJob, ports: PipelinePorts, check: CheckReporte
     await check.complete(
       'success',
       buildSucceeded(target, { pinned: push.pinned, digest: push.digest, sizeBytes: built.sizeBytes, durationMs: built.durationMs, incremental: built.incremental }),
+      { actions: job.buildActions },
     );
     return push;
   } catch (error) {
-    await check.complete('failure', failureOutput(describeFailure(error, 'build')));
+    await check.complete('failure', failureOutput(describeFailure(error, 'build')), { actions: job.buildActions });
     return undefined;
   }
 }
@@ -176,7 +199,10 @@ async function deployedImage(job: PipelineJob, ports: PipelinePorts): Promise<st
   try {
     const path = renderGitopsPath(job.config, job.environment);
     const manifest = await ports.configRepo(job.config.gitops).readFile(`${path}/${DEPLOYMENT_FILE}`);
-    return manifest === undefined ? undefined : imageOfDeployment(manifest, job.config.deploy.name);
+    const image = manifest === undefined ? undefined : imageOfDeployment(manifest, job.config.deploy.name);
+    // Only an image of the app's own repository: save-artifacts runs in it and its output enters this build, and a
+    // hand-edited config repo could name any image.
+    return image !== undefined && [`${job.config.image}@`, `${job.config.image}:`].some((prefix) => image.startsWith(prefix)) ? image : undefined;
   } catch {
     return undefined;
   }
@@ -189,32 +215,65 @@ async function deploy(
   ports: PipelinePorts,
   check: CheckReporter,
   emit: (event: PipelineEvent) => void,
-): Promise<Pick<PipelineResult, 'deploy' | 'files'> | undefined> {
+): Promise<Pick<PipelineResult, 'deploy' | 'files' | 'heldBack'> | undefined> {
   const { config } = job;
   const configRepo = ports.configRepo(config.gitops);
+  let record: DeploymentRecord | undefined;
+  let target: DeployTarget = { environment, configRepo: configRepo.description, path: '', image: push.pinned };
   try {
     const path = renderGitopsPath(config, environment);
-    const target: DeployTarget = { environment, configRepo: configRepo.description, path, image: push.pinned };
-    await check.progress(deployInProgress(target));
+    target = { ...target, path };
+    const pinPath = `${path}/${PIN_FILE}`;
+    // No in-progress check: the GitHub Deployment shows the deploy running, and every call counts (≤ 12 a deploy).
+    if (ports.deployments && !ports.dryRun) {
+      record = await ports.deployments.start({ environment, sha: job.commit.sha, image: push.pinned, rollback: job.pin !== undefined, description: deployDescription(job, environment) });
+    }
     emit({ kind: 'phase', phase: 'render', message: `Rendering manifests for ${environment} into ${path}` });
     const rendered = renderManifests(
       renderInputFor(config, { environment, path, image: push.pinned, repo: job.repo, sha: job.commit.sha, sourceLocation: job.sourceUrl }),
       { allowedKinds: ports.allowedKinds },
     );
-    const files = rendered.files.map((file) => file.path);
+    const changes = job.pin ? [...rendered.files, { path: pinPath, content: renderPin(job.pin) }] : rendered.files;
+    const files = changes.map((file) => file.path);
 
     emit({ kind: 'phase', phase: 'gitops', message: `Writing ${files.length} files to ${configRepo.description}` });
-    const outcome = await configRepo.write(
-      { files: rendered.files, message: commitMessage(job, environment), environment, sourceRepo: job.repo },
-      (read) => enforcePolicy(read, { repo: job.repo, files, namespaces: [config.deploy.namespace] }),
-    );
+    const outcome = await configRepo.write({ files: changes, message: commitMessage(job, environment), environment, sourceRepo: job.repo }, async (read) => {
+      await enforcePolicy(read, { repo: job.repo, files, namespaces: [config.deploy.namespace], manifests: rendered.files, allowedKinds: ports.allowedKinds });
+      if (!job.pin) {
+        const pin = await read(pinPath);
+        if (pin !== undefined) throw new PinnedError(parsePin(pin));
+      }
+    });
     const links = outcome.status === 'committed' || outcome.status === 'pull-request' ? { detailsUrl: outcome.url } : {};
     await check.complete(outcome.status === 'dry-run' ? 'neutral' : 'success', deploySucceeded(target, outcome, files), links);
+    await record?.succeed(links.detailsUrl, outcome.status === 'unchanged' ? `${environment} already runs this image` : `Deployed to ${environment}`);
     return { deploy: outcome, files };
   } catch (error) {
+    if (error instanceof PinnedError) {
+      await record?.fail(`Held back: ${environment} is ${describePin(error.pin)}`);
+      return heldBack(check, target, error.pin);
+    }
     await check.complete('failure', failureOutput(describeFailure(error, 'deploy')));
+    await record?.fail(`Deploy to ${environment} failed: see the s2i/deploy check`);
     return undefined;
   }
+}
+
+/** A pin in the environment's directory: nothing is written, and `s2i/deploy` says why and how to release it. */
+async function heldBack(check: CheckReporter, target: DeployTarget, pin: Partial<Pin>): Promise<Pick<PipelineResult, 'heldBack'>> {
+  await check.complete('neutral', deployHeldBack(target, pin));
+  return { heldBack: pin };
+}
+
+/** The environment is pinned, as read at the head the commit would be built on. */
+class PinnedError extends Error {
+  constructor(readonly pin: Partial<Pin>) {
+    super(`the environment is ${describePin(pin)}`);
+  }
+}
+
+function deployDescription(job: PipelineJob, environment: string): string {
+  return `${job.pin ? 'Rollback' : 'Deploy'} of ${job.commit.sha.slice(0, 7)} to ${environment}`;
 }
 
 /** `deploy(<environment>): <owner>/<repo>@<sha7> <first line of the source commit message>`. */

@@ -2,6 +2,7 @@ import picomatch from 'picomatch';
 import { describeIssues } from '../config/describe-issues.js';
 import { readYaml, type ConfigProblem } from '../config/read-yaml.js';
 import { Policy } from './schema.js';
+import { inspectManifests, type InspectedManifests, type ManifestFile } from './inspect-manifests.js';
 import { unsafePathReason } from './unsafe-path-reason.js';
 
 /** Where the policy lives in the config repo. */
@@ -15,6 +16,13 @@ export interface PolicyRequest {
   files: string[];
   /** Namespaces the written manifests target. */
   namespaces: string[];
+  /**
+   * The manifests among `files`, with the exact text to be committed: their objects are parsed and judged here
+   * (allowed kinds, namespaces, host access), so what is checked is what is written.
+   */
+  manifests?: ManifestFile[];
+  /** Kinds the operator allows (`S2I_ALLOWED_KINDS`); default Deployment, Service and Kustomization. */
+  allowedKinds?: readonly string[];
 }
 
 export type ParsedPolicy = { ok: true; policy: Policy } | { ok: false; problems: string[] };
@@ -55,11 +63,14 @@ function formatProblem(problem: ConfigProblem): string {
 /**
  * Grants a deploy only when a single `allow` entry for its repo covers every file and every namespace; a repo with
  * two narrow entries cannot combine them into a wider one. Unsafe paths (absolute, `..`, backslashes, look-alike
- * Unicode, `.git`, `.github/`) are refused whatever the globs say. A refusal names the file or namespace that is
- * not granted, and the hint shows an allow entry that would grant it.
+ * Unicode, `.git`, `.github/`) are refused whatever the globs say. The objects of `manifests` are judged as
+ * written: a kind the operator does not allow or an object without a namespace is refused, every namespace they
+ * name must be granted, and host access (hostPath, host namespaces and ports, privileged, added capabilities) needs
+ * `allowHost: true` on the entry. A refusal names the file, field or namespace that is not granted, and the hint
+ * shows an allow entry that would grant it.
  */
-export function checkPolicy(policy: Policy, request: PolicyRequest): PolicyDecision {
-  for (const file of request.files) {
+export function checkPolicy(policy: Policy, given: PolicyRequest): PolicyDecision {
+  for (const file of given.files) {
     const unsafe = unsafePathReason(file);
     if (unsafe) {
       return {
@@ -69,6 +80,16 @@ export function checkPolicy(policy: Policy, request: PolicyRequest): PolicyDecis
       };
     }
   }
+
+  const inspected = inspectManifests(given.manifests ?? [], given.allowedKinds);
+  if (inspected.problems.length > 0) {
+    return {
+      allowed: false,
+      reason: `refused to write the manifests into the config repo: ${inspected.problems.join('; ')}`,
+      hint: 'no allow entry can grant this; fix the templates, or ask the operator to allow the kind with S2I_ALLOWED_KINDS',
+    };
+  }
+  const request = { ...given, namespaces: [...new Set([...given.namespaces, ...inspected.namespaces])] };
 
   const grants = policy.allow.map((grant, index) => ({ grant, index })).filter(({ grant }) => repoMatches(grant.repo, request.repo));
   if (grants.length === 0) {
@@ -88,7 +109,8 @@ export function checkPolicy(policy: Policy, request: PolicyRequest): PolicyDecis
       namespaces: request.namespaces.filter((namespace) => !grant.namespaces.includes(namespace)),
     };
   });
-  if (judged.some((entry) => entry.files.length === 0 && entry.namespaces.length === 0)) return { allowed: true };
+  const covering = judged.filter((entry) => entry.files.length === 0 && entry.namespaces.length === 0);
+  if (covering.length > 0) return hostAccessDecision(request.repo, covering, inspected.hostAccess);
 
   const best = judged.reduce((a, b) => (b.files.length + b.namespaces.length < a.files.length + a.namespaces.length ? b : a));
   const hint = best.grant.repo.includes('*') ? addHint(request) : widenHint(best.grant, best.index, best.files, best.namespaces);
@@ -110,6 +132,22 @@ export function checkPolicy(policy: Policy, request: PolicyRequest): PolicyDecis
   };
 }
 
+/**
+ * Host access is granted only by an entry that covers the whole deploy and says `allowHost: true`; the refusal
+ * names the first field and proposes the covering entry with the flag set.
+ */
+function hostAccessDecision(repo: string, covering: Array<{ grant: Grant; index: number }>, hostAccess: InspectedManifests['hostAccess']): PolicyDecision {
+  if (hostAccess.length === 0 || covering.some(({ grant }) => grant.allowHost)) return { allowed: true };
+  const [first] = hostAccess;
+  const { grant, index } = covering[0];
+  const more = hostAccess.length > 1 ? ` (and ${hostAccess.length - 1} more: ${hostAccess.slice(1).map((access) => access.field).join(', ')})` : '';
+  return {
+    allowed: false,
+    reason: `${first.file}: ${first.field}: ${first.what} reaches into the node, and ${POLICY_PATH} in the config repo does not grant ${repo} host access${more}`,
+    hint: `only if ${repo} must reach into the cluster's nodes, set allowHost: true on allow[${index}] in ${POLICY_PATH} in the config repo:\n\nallow:\n${formatGrant({ ...grant, allowHost: true })}`,
+  };
+}
+
 /** GitHub names are case-insensitive; `owner/*` covers every repository of that owner. */
 function repoMatches(pattern: string, repo: string): boolean {
   const [owner, name] = pattern.toLowerCase().split('/');
@@ -124,7 +162,7 @@ function addHint(request: PolicyRequest): string {
 /** Widening names the entry's exact repo; a wildcard entry is never widened, since that would grant every repo of the owner. */
 function widenHint(grant: Grant, index: number, files: string[], namespaces: string[]): string {
   const paths = [...grant.paths, ...globsFor(files)];
-  const widened = { repo: grant.repo, paths, namespaces: [...grant.namespaces, ...namespaces] };
+  const widened = { repo: grant.repo, paths, namespaces: [...grant.namespaces, ...namespaces], allowHost: grant.allowHost };
   return `widen allow[${index}] in ${POLICY_PATH} in the config repo so that it reads:\n\nallow:\n${formatGrant(widened)}`;
 }
 
@@ -144,11 +182,12 @@ function globsFor(files: string[]): string[] {
   return common.length > 0 ? [`${common.join('/')}/**`] : [...files];
 }
 
-function formatGrant(grant: Grant): string {
+function formatGrant(grant: Pick<Grant, 'repo' | 'paths' | 'namespaces'> & { allowHost?: boolean }): string {
   const plain = (value: string) => (/^[A-Za-z0-9][\w./*-]*$/.test(value) && !value.includes('*') ? value : JSON.stringify(value));
   return [
     `  - repo: ${plain(grant.repo)}`,
     `    paths: [${grant.paths.map((path) => JSON.stringify(path)).join(', ')}]`,
     `    namespaces: [${grant.namespaces.map(plain).join(', ')}]`,
+    ...(grant.allowHost ? ['    allowHost: true'] : []),
   ].join('\n');
 }

@@ -41,8 +41,14 @@ const Grant = z.strictObject(
         says('expected a list of namespaces, such as [demo]'),
       )
       .min(1, says('expected at least one namespace, such as [demo]')),
+    /**
+     * Lets the repo's manifests reach into the node: `hostPath` volumes, `hostNetwork`, `hostPID`, `hostIPC`,
+     * `hostPort`, `privileged` containers, `allowPrivilegeEscalation: true` and added capabilities. Default false:
+     * an app that can push to its repo must not thereby get root on the cluster's nodes.
+     */
+    allowHost: z.boolean(says('expected true or false')).default(false),
   },
-  says('expected a mapping { repo: owner/name, paths: [...], namespaces: [...] }'),
+  says('expected a mapping { repo: owner/name, paths: [...], namespaces: [...], allowHost: false }'),
 );
 
 /**

@@ -18,6 +18,7 @@ export class RunQueue {
   private running = 0;
   private readonly seen = new Set<string>();
   private idleWaiters: Array<() => void> = [];
+  private tracked = 0;
 
   constructor(private readonly options: RunQueueOptions) {
     if (!Number.isInteger(options.concurrency) || options.concurrency < 1) throw new Error(`concurrency must be a positive integer, got ${options.concurrency}`);
@@ -50,10 +51,39 @@ export class RunQueue {
     return this.waiting.length + this.running;
   }
 
-  /** Resolves when nothing is waiting or running. */
+  /** Runs waiting for a free slot. */
+  get waitingCount(): number {
+    return this.waiting.length;
+  }
+
+  /** Runs executing now: the concurrency in use. */
+  get runningCount(): number {
+    return this.running;
+  }
+
+  /**
+   * Work started outside the queue that may add to it (a comment's commands: the reaction and the permission check
+   * do not wait for a free slot). `onIdle` waits for it too.
+   */
+  track(work: Promise<void>): void {
+    this.tracked += 1;
+    void work.finally(() => {
+      this.tracked -= 1;
+      this.settle();
+    });
+  }
+
+  /** Resolves when nothing is waiting, running or tracked. */
   onIdle(): Promise<void> {
-    if (this.size === 0) return Promise.resolve();
+    if (this.size === 0 && this.tracked === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private settle(): void {
+    if (this.size > 0 || this.tracked > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   private next(): void {
@@ -63,11 +93,7 @@ export class RunQueue {
       void task().finally(() => {
         this.running -= 1;
         this.next();
-        if (this.size === 0) {
-          const waiters = this.idleWaiters;
-          this.idleWaiters = [];
-          for (const resolve of waiters) resolve();
-        }
+        this.settle();
       });
     }
   }

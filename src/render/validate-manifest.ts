@@ -69,7 +69,9 @@ export interface ManifestObject {
   object: Record<string, unknown>;
 }
 
-type Path = ReadonlyArray<string | number>;
+/** Where a value sits in an object: keys and list indexes from the top. */
+export type FieldPath = ReadonlyArray<string | number>;
+type Path = FieldPath;
 type Json = Record<string, unknown>;
 
 /**
@@ -507,7 +509,7 @@ function pointerPath(pointer: string): Path {
 }
 
 /** `spec.template.spec.containers[0].env[2].name`; keys that are not identifiers as `labels["app.kubernetes.io/name"]`. */
-function fieldPath(path: Path): string {
+export function fieldPath(path: FieldPath): string {
   return path
     .map((part, index) => {
       if (typeof part === 'number') return `[${part}]`;

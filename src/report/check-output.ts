@@ -1,3 +1,4 @@
+import { describePin, PIN_FILE, type Pin } from '../gitops/pin.js';
 import { formatBytes } from '../source/prepare-source.js';
 
 /** The two check runs the bot puts on a commit. */
@@ -23,6 +24,16 @@ export interface CheckOutput {
   summary: string;
   text?: string;
   annotations?: Annotation[];
+}
+
+/** A button on a concluded check run; GitHub sends `check_run.requested_action` with its identifier. */
+export interface CheckAction {
+  /** At most 20 characters. */
+  label: string;
+  /** At most 40 characters. */
+  description: string;
+  /** At most 20 characters. */
+  identifier: string;
 }
 
 /** A failure as the user reads it: the step, why it failed and what to do. */
@@ -117,13 +128,6 @@ export interface DeployTarget {
   image: string;
 }
 
-export function deployInProgress(target: DeployTarget): CheckOutput {
-  return {
-    title: `Deploying to ${target.environment}`,
-    summary: [`**Environment:** ${target.environment}`, `**Config repo:** ${target.configRepo}`, `**Path:** \`${target.path}\``, `**Image:** \`${target.image}\``].join('\n'),
-  };
-}
-
 export type DeployResult =
   | { status: 'committed'; commitSha: string; url: string }
   | { status: 'unchanged'; headSha: string }
@@ -156,6 +160,30 @@ export function deploySucceeded(target: DeployTarget, result: DeployResult, file
         summary: `The operator set S2I_DRY_RUN: the manifests were rendered and the policy allows them, but nothing was written to ${target.configRepo}.\n\n${where}`,
       };
   }
+}
+
+/** `s2i/deploy` of a deploy a pin held back: nothing was written. */
+export function deployHeldBack(target: DeployTarget, pin: Partial<Pin>): CheckOutput {
+  const release = `Comment \`/s2i unpin ${target.environment}\` to let pushes deploy there again, or \`/s2i deploy ${target.environment}\` after that to deploy this commit.`;
+  return {
+    title: `Held back: ${target.environment} is ${describePin(pin)}`,
+    summary: [
+      `Not deployed: ${target.environment} is ${describePin(pin)}${target.path ? ` (\`${target.path}/${PIN_FILE}\` in ${target.configRepo})` : ''}. The image was built and pushed; nothing was written to the config repo.`,
+      release,
+      `**Image:** \`${target.image}\``,
+    ].join('\n\n'),
+  };
+}
+
+/** `s2i/build` of a pull request from a fork: its code runs only once a writer approves this exact commit. */
+export function buildAwaitingApproval(sha: string, author: string): CheckOutput {
+  return {
+    title: 'Waiting for approval: pull request from a fork',
+    summary: [
+      `This commit comes from a fork (@${author}), so s2i-bot does not build it on its own: building runs the fork's code with the app's builder and registry credentials.`,
+      `A user with write access to this repo can approve exactly this commit (${sha.slice(0, 7)}) by commenting \`/s2i build\` on the pull request, or with the **Build this commit** button. A new push needs a new approval.`,
+    ].join('\n\n'),
+  };
 }
 
 function deployNote(environment: string | undefined): string {

@@ -1,6 +1,6 @@
 import type { GitHubClient } from '../github/github-client.js';
 import type { CheckName, CheckOutput, Conclusion } from './check-output.js';
-import type { CheckReporter, RunReporter } from './check-reporter.js';
+import type { CheckLinks, CheckReporter, RunReporter } from './check-reporter.js';
 
 export interface GitHubChecksOptions {
   owner: string;
@@ -21,6 +21,11 @@ export class GitHubChecks implements RunReporter {
     private readonly options: GitHubChecksOptions,
   ) {}
 
+  /** The checks made so far, in the order they were first asked for. */
+  get made(): GitHubCheckRun[] {
+    return [...this.checks.values()];
+  }
+
   check(name: CheckName): GitHubCheckRun {
     let check = this.checks.get(name);
     if (!check) {
@@ -37,6 +42,10 @@ export class GitHubChecks implements RunReporter {
  * costs at most one request per interval.
  */
 export class GitHubCheckRun implements CheckReporter {
+  /** The check run's page on GitHub, once created. */
+  url: string | undefined;
+  /** How it concluded, and the title it concluded with. */
+  outcome: { conclusion: Conclusion; title: string } | undefined;
   private id: number | undefined;
   private creating: Promise<void> | undefined;
   private lastUpdate = 0;
@@ -47,7 +56,7 @@ export class GitHubCheckRun implements CheckReporter {
 
   constructor(
     private readonly octokit: GitHubClient,
-    private readonly name: CheckName,
+    readonly name: CheckName,
     private readonly options: GitHubChecksOptions,
   ) {}
 
@@ -75,9 +84,10 @@ export class GitHubCheckRun implements CheckReporter {
     return this.flush();
   }
 
-  async complete(conclusion: Conclusion, output: CheckOutput, links: { detailsUrl?: string } = {}): Promise<void> {
+  async complete(conclusion: Conclusion, output: CheckOutput, links: CheckLinks = {}): Promise<void> {
     if (this.done) return;
     this.done = true;
+    this.outcome = { conclusion, title: output.title };
     clearTimeout(this.timer);
     this.pending = undefined;
     const body = {
@@ -86,6 +96,7 @@ export class GitHubCheckRun implements CheckReporter {
       completed_at: new Date().toISOString(),
       output,
       ...(links.detailsUrl ? { details_url: links.detailsUrl } : {}),
+      ...(links.actions && links.actions.length > 0 ? { actions: links.actions.slice(0, 3) } : {}),
     };
     if (!this.creating) {
       this.creating = this.create(body);
@@ -119,6 +130,7 @@ export class GitHubCheckRun implements CheckReporter {
         ...body,
       });
       this.id = data.id;
+      this.url = data.html_url ?? undefined;
     } catch (error) {
       this.options.onError(error, this.name);
     }

@@ -1,3 +1,4 @@
+import { DEFAULT_ALLOWED_KINDS } from '../render/render-manifests.js';
 import { SettingsError } from './build-settings.js';
 
 /** Operator settings of the bot itself, read from `S2I_*` environment variables. */
@@ -11,6 +12,11 @@ export interface BotSettings {
    * default false). `s2i/deploy` then concludes neutral, listing what it would have committed.
    */
   dryRun: boolean;
+  /**
+   * Kinds the config repo may receive: Deployment, Service and Kustomization, plus those of `S2I_ALLOWED_KINDS`
+   * (comma-separated, e.g. `ConfigMap,HorizontalPodAutoscaler`) for operators whose templates write more.
+   */
+  allowedKinds: string[];
 }
 
 /** Reads the bot settings; an invalid value is an error naming the variable and the expected form. */
@@ -19,7 +25,19 @@ export function loadBotSettings(env: NodeJS.ProcessEnv = process.env): BotSettin
     concurrency: positiveInteger('S2I_BUILD_CONCURRENCY', env.S2I_BUILD_CONCURRENCY, 2),
     checkRefreshMs: positiveInteger('S2I_CHECK_REFRESH_SECONDS', env.S2I_CHECK_REFRESH_SECONDS, 5) * 1000,
     dryRun: flag('S2I_DRY_RUN', env.S2I_DRY_RUN),
+    allowedKinds: allowedKinds(env.S2I_ALLOWED_KINDS),
   };
+}
+
+/** The default kinds and the operator's additions; a kind must be spelt as Kubernetes does (`ConfigMap`). */
+function allowedKinds(value: string | undefined): string[] {
+  const extra = (value ?? '')
+    .split(',')
+    .map((kind) => kind.trim())
+    .filter(Boolean);
+  const wrong = extra.find((kind) => !/^[A-Z][A-Za-z0-9]{0,62}$/.test(kind));
+  if (wrong !== undefined) throw new SettingsError(`S2I_ALLOWED_KINDS must be comma-separated Kubernetes kinds such as ConfigMap,HorizontalPodAutoscaler, got "${value}" ("${wrong}" is not a kind)`);
+  return [...new Set([...DEFAULT_ALLOWED_KINDS, ...extra])];
 }
 
 function flag(name: string, value: string | undefined): boolean {

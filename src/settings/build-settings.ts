@@ -48,6 +48,13 @@ export interface BuildSettings {
    * assemble user, as s2i does, and refuses builders without tar in PATH.
    */
   sourceInjection: SourceInjection;
+  /**
+   * Globs of the builder and runtime images builds may use (`S2I_ALLOWED_BUILDERS`, comma-separated, e.g.
+   * `registry.example.com/s2i/*,docker.io/library/node:*`), matched against the full reference: registry host
+   * included, Docker Hub images as `docker.io/library/node:20`, `:latest` when no tag or digest is given. `*` stays
+   * within one path segment, `**` crosses them. Undefined (the default) allows every image.
+   */
+  allowedBuilders: string[] | undefined;
 }
 
 export class SettingsError extends Error {
@@ -83,7 +90,25 @@ export function loadBuildSettings(env: NodeJS.ProcessEnv = process.env): BuildSe
     scriptsDir,
     allowedUids: parseAllowedUids(env.S2I_ALLOWED_UIDS),
     sourceInjection: injection,
+    allowedBuilders: parseAllowedBuilders(env.S2I_ALLOWED_BUILDERS),
   };
+}
+
+/**
+ * Parses `S2I_ALLOWED_BUILDERS`: comma-separated image globs. Undefined when unset, so that "no restriction"
+ * cannot be confused with an empty list; a value with no glob at all is an error rather than "allow nothing".
+ */
+function parseAllowedBuilders(value: string | undefined): string[] | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const globs = value.split(',').map((glob) => glob.trim());
+  const invalid = globs.find((glob) => glob === '' || /\s/.test(glob) || glob.startsWith('!') || glob.includes('\\'));
+  if (invalid !== undefined) {
+    throw new SettingsError(
+      `S2I_ALLOWED_BUILDERS must be comma-separated image globs such as registry.example.com/s2i/*,docker.io/library/node:*, got "${value}"` +
+        (invalid === '' ? ' (an empty entry)' : ` ("${invalid}" is not a glob of an image reference)`),
+    );
+  }
+  return globs;
 }
 
 /** Whether `uid` falls in one of the ranges. */

@@ -50,6 +50,7 @@ const MINIMAL_CONFIG: RepoConfig = {
   secretEnv: {},
   incremental: false,
   branches: { main: { environment: 'production' } },
+  environments: [],
   deploy: { name: 'hello', namespace: 'default', replicas: 1, port: 8080, service: { type: 'ClusterIP', port: 8080 } },
   gitops: { repo: 'acme/cluster-config', path: 'apps/{{name}}/{{environment}}', mode: 'commit' },
 };
@@ -82,6 +83,7 @@ describe('config/load-repo-config', () => {
         secretEnv: { DB_PASSWORD: { secret: 'hello-db', key: 'password' } },
         incremental: true,
         branches: { main: { environment: 'production' }, 'release/*': { environment: 'staging' } },
+        environments: [],
         deploy: {
           name: 'hello',
           namespace: 'demo',
@@ -623,6 +625,7 @@ describe('config/load-repo-config', () => {
         secretEnv: {},
         incremental: false,
         branches: { main: { environment: 'production' }, develop: { environment: 'dev' }, trunk: { environment: 'production' } },
+        environments: [],
         deploy: {
           name: 'hello',
           namespace: 'team',
@@ -676,7 +679,7 @@ describe('config/load-repo-config', () => {
 
       const parsed = parseRepoConfig('builder: b\nimage: acme/hello\n', { defaults, base: hostile });
 
-      expect(problems(parsed)).toEqual([{ path: '__proto__', line: 1, column: 1, message: '__proto__: unknown key (expected one of: _extends, builder, image, contextDir, env, secretEnv, incremental, runtimeImage, runtimeArtifacts, branches, deploy, gitops) (set by the _extends base)' }]);
+      expect(problems(parsed)).toEqual([{ path: '__proto__', line: 1, column: 1, message: '__proto__: unknown key (expected one of: _extends, builder, image, contextDir, env, secretEnv, incremental, runtimeImage, runtimeArtifacts, branches, environments, deploy, gitops) (set by the _extends base)' }]);
     });
   });
 

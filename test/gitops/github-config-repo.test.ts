@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { CommitFileCache } from '../../src/gitops/commit-file-cache.js';
 import { ConfigRepoError, type ConfigRepoWrite } from '../../src/gitops/config-repo.js';
 import { DefaultBranchCache, GitHubConfigRepo, pullRequestBranch, type GitHubConfigRepoOptions } from '../../src/gitops/github-config-repo.js';
 import { assertGitHubDone, mockGitHub, requestLines, testOctokit, type GitHubMock } from '../support/github-api.js';
@@ -90,6 +91,48 @@ describe('src/gitops/github-config-repo', () => {
         `POST ${REPO}/git/trees`,
         `POST ${REPO}/git/commits`,
         `PATCH ${REPO}/git/refs/heads%2Fmain`,
+      ]);
+    });
+
+    it('deletes a file with a null-sha tree entry', async () => {
+      github.api.get(`${REPO}/branches/main`).reply(200, branchReply(HEAD, HEAD_TREE));
+      github.api
+        .post(`${REPO}/git/trees`, { base_tree: HEAD_TREE, tree: [{ path: 'apps/hello/production/s2i-pin.yaml', mode: '100644', type: 'blob', sha: null }] })
+        .reply(201, { sha: NEW_TREE });
+      github.api.post(`${REPO}/git/commits`).reply(201, commitReply(NEW_COMMIT));
+      github.api.patch(`${REPO}/git/refs/heads%2Fmain`, { sha: NEW_COMMIT, force: false }).reply(200, {});
+
+      const outcome = await configRepo().write({ ...change, files: [{ path: 'apps/hello/production/s2i-pin.yaml', content: null }] });
+
+      expect(outcome.status).toBe('committed');
+    });
+
+    it('knows the files at its own commit: the next write reads nothing its previous commit did not change', async () => {
+      const commitFiles = new CommitFileCache();
+      const pin = 'apps/hello/production/s2i-pin.yaml';
+      github.api.get(`${REPO}/branches/main`).reply(200, branchReply(HEAD, HEAD_TREE));
+      github.api.get(`${REPO}/contents/.github%2Fs2i-policy.yml`).query({ ref: HEAD }).reply(200, POLICY_TEXT, rawText);
+      github.api.get(`${REPO}/contents/apps%2Fhello%2Fproduction%2Fs2i-pin.yaml`).query({ ref: HEAD }).reply(404, { message: 'Not Found' });
+      github.api.post(`${REPO}/git/trees`).reply(201, { sha: NEW_TREE });
+      github.api.post(`${REPO}/git/commits`).reply(201, commitReply(NEW_COMMIT));
+      github.api.patch(`${REPO}/git/refs/heads%2Fmain`).reply(200, {});
+      github.api.get(`${REPO}/branches/main`).reply(200, branchReply(NEW_COMMIT, NEW_TREE));
+      github.api.post(`${REPO}/git/trees`).reply(201, { sha: 'e'.repeat(40) });
+      github.api.post(`${REPO}/git/commits`).reply(201, commitReply('f'.repeat(40)));
+      github.api.patch(`${REPO}/git/refs/heads%2Fmain`).reply(200, {});
+      const seen: Array<Array<string | undefined>> = [];
+      const check = async (read: (path: string) => Promise<string | undefined>) => void seen.push([await read(POLICY), await read(pin), await read('apps/hello/production/deployment.yaml')]);
+
+      await configRepo({ commitFiles }).write({ ...change, files: [...change.files, { path: pin, content: 'pinned\n' }] }, async (read) => void seen.push([await read(POLICY), await read(pin)]));
+      await configRepo({ commitFiles }).write(change, check);
+
+      expect(seen).toEqual([
+        [POLICY_TEXT, undefined],
+        [POLICY_TEXT, 'pinned\n', 'kind: Deployment\n'],
+      ]);
+      expect(requestLines(github).filter((line) => line.includes('/contents/'))).toEqual([
+        `GET ${REPO}/contents/.github%2Fs2i-policy.yml?ref=${HEAD}`,
+        `GET ${REPO}/contents/apps%2Fhello%2Fproduction%2Fs2i-pin.yaml?ref=${HEAD}`,
       ]);
     });
 

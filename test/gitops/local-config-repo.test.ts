@@ -44,6 +44,20 @@ describe('src/gitops/local-config-repo', () => {
     await rm(temp, { recursive: true, force: true });
   });
 
+  it('deletes a file whose content is null in one commit, and reports unchanged when it is already gone', async () => {
+    const repo = new LocalConfigRepo({ dir, mode: 'commit' });
+    await repo.write(change('one'));
+    const removal: ConfigRepoWrite = { ...change('one', 'unpin(production): acme/hello'), files: [{ path: 'apps/hello/production/service.yaml', content: null }] };
+
+    const outcome = await repo.write(removal);
+    const again = await repo.write(removal);
+
+    expect(outcome.status).toBe('committed');
+    expect(existsSync(join(dir, 'apps/hello/production/service.yaml'))).toBe(false);
+    expect(await git(dir, 'show', '--name-status', '--format=%s', 'HEAD')).toBe('unpin(production): acme/hello\n\nD\tapps/hello/production/service.yaml');
+    expect(again.status).toBe('unchanged');
+  });
+
   it('creates the repo on branch main and commits the files as s2i-bot', async () => {
     const repo = new LocalConfigRepo({ dir, mode: 'commit' });
 

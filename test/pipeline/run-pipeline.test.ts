@@ -11,6 +11,8 @@ import type { ConfigRepo, ConfigRepoWrite, ReadFile, WriteOutcome } from '../../
 import { runPipeline, type PipelineJob, type PipelinePorts } from '../../src/pipeline/run-pipeline.js';
 import type { CheckName, CheckOutput, Conclusion } from '../../src/report/check-output.js';
 import type { CheckReporter, RunReporter } from '../../src/report/check-reporter.js';
+import type { DeploymentRecord, DeploymentReporter, DeploymentSubject } from '../../src/report/deployment-reporter.js';
+import { renderPin } from '../../src/gitops/pin.js';
 import { loadBuildSettings } from '../../src/settings/build-settings.js';
 import { packDirectory } from '../../src/source/pack-directory.js';
 import { UnusedEngine } from '../support/unused-engine.js';
@@ -113,6 +115,19 @@ class FakeConfigRepo implements ConfigRepo {
   }
 }
 
+/** Every deploy the pipeline recorded, one line per call. */
+class RecordingDeployments implements DeploymentReporter {
+  readonly events: string[] = [];
+
+  async start(subject: DeploymentSubject): Promise<DeploymentRecord> {
+    this.events.push(`start ${subject.environment} ${subject.sha} ${subject.image} rollback=${subject.rollback}: ${subject.description}`);
+    return {
+      succeed: async (logUrl, description) => void this.events.push(`success ${logUrl}: ${description}`),
+      fail: async (description) => void this.events.push(`failure: ${description}`),
+    };
+  }
+}
+
 /** A registry that already has the commit's image. */
 class AlreadyPushedEngine extends SucceedingEngine {
   constructor(builder: string, private readonly pushed: string) {
@@ -201,19 +216,62 @@ describe('src/pipeline/run-pipeline', () => {
     expect(configRepo).not.toHaveBeenCalled();
   });
 
-  it('fails s2i/deploy, after a successful build, when the reporter throws as the deploy starts, and writes nothing', async () => {
-    const reporter = new RecordingReporter({ check: 's2i/deploy', error: new Error('reporter bug in s2i/deploy') });
+  it('records the deploy as a GitHub Deployment that goes in progress, then succeeds with the config commit as log', async () => {
+    const reporter = new RecordingReporter();
+    const deployments = new RecordingDeployments();
     const configRepo = new FakeConfigRepo({ '.github/s2i-policy.yml': POLICY });
-    const run = ports({ engine: new SucceedingEngine(BUILDER, DIGEST), reporter, configRepo: () => configRepo });
+    const run = ports({ engine: new SucceedingEngine(BUILDER, DIGEST), reporter, configRepo: () => configRepo, deployments });
+
+    const result = await runPipeline(job(), run);
+
+    expect(result.ok).toBe(true);
+    expect(deployments.events).toEqual([
+      `start production ${SHA} registry.example.com/acme/hello@${DIGEST} rollback=false: Deploy of 5a1b2c3 to production`,
+      'success https://github.com/acme/cluster-config/commit/c0ffee: Deployed to production',
+    ]);
+  });
+
+  it('holds a deploy back when the environment is pinned: nothing written, s2i/deploy neutral, the Deployment failed', async () => {
+    const reporter = new RecordingReporter();
+    const deployments = new RecordingDeployments();
+    const pin = renderPin({ environment: 'production', repo: 'acme/hello', sha: 'e'.repeat(40), image: 'registry.example.com/acme/hello@sha256:00', by: 'ada', at: '2026-01-01T00:00:00Z', reason: 'rollback' });
+    const configRepo = new FakeConfigRepo({ '.github/s2i-policy.yml': POLICY, 'apps/hello/production/s2i-pin.yaml': pin });
+    const run = ports({ engine: new SucceedingEngine(BUILDER, DIGEST), reporter, configRepo: () => configRepo, deployments });
 
     const result = await runPipeline(job(), run);
 
     expect(result.ok).toBe(false);
+    expect(result.heldBack).toMatchObject({ sha: 'e'.repeat(40), by: 'ada' });
+    expect(configRepo.writes).toEqual([]);
     expect(reporter.completions().map(([check, conclusion, title]) => [check, conclusion, check === 's2i/build' ? 'not checked' : title])).toEqual([
       ['s2i/build', 'success', 'not checked'],
-      ['s2i/deploy', 'failure', 'Deploy failed: s2i-bot failed unexpectedly: reporter bug in s2i/deploy'],
+      ['s2i/deploy', 'neutral', 'Held back: production is pinned to eeeeeee by @ada (rollback)'],
     ]);
-    expect(configRepo.writes).toEqual([]);
+    expect(reporter.calls.at(-1)?.output.summary).toContain('Comment `/s2i unpin production`');
+    expect(deployments.events.at(-1)).toBe('failure: Held back: production is pinned to eeeeeee by @ada (rollback)');
+  });
+
+  it('deploys a given image without building in a rollback, and writes the pin with the manifests in one commit', async () => {
+    const engine = new SucceedingEngine(BUILDER, DIGEST);
+    const reporter = new RecordingReporter();
+    const configRepo = new FakeConfigRepo({ '.github/s2i-policy.yml': POLICY, 'apps/hello/production/s2i-pin.yaml': 'an older pin' });
+    const run = ports({ engine, reporter, configRepo: () => configRepo });
+    const image = { registry: 'registry.example.com', reference: `registry.example.com/acme/hello:${SHA}`, digest: DIGEST, pinned: `registry.example.com/acme/hello@${DIGEST}` };
+    const pin = { environment: 'production', repo: 'acme/hello', sha: SHA, image: image.pinned, by: 'ada', at: '2026-01-01T00:00:00Z', reason: 'rollback' };
+
+    const result = await runPipeline({ ...job(), image, pin }, run);
+
+    expect(result.ok).toBe(true);
+    expect(engine.calls).toEqual([]);
+    expect(run.openSource).not.toHaveBeenCalled();
+    expect(reporter.completions().map(([check, conclusion]) => [check, conclusion])).toEqual([['s2i/deploy', 'success']]);
+    expect(configRepo.writes[0].files.map((file) => file.path)).toEqual([
+      'apps/hello/production/deployment.yaml',
+      'apps/hello/production/kustomization.yaml',
+      'apps/hello/production/service.yaml',
+      'apps/hello/production/s2i-pin.yaml',
+    ]);
+    expect(parse(configRepo.writes[0].files[3].content as string)).toEqual(pin);
   });
 
   it('deploys the image the registry already has for this commit instead of building it again', async () => {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { checkPolicy, parsePolicy, POLICY_PATH, type ParsedPolicy, type PolicyDecision, type PolicyRequest } from '../../src/policy/check-policy.js';
 import type { Policy } from '../../src/policy/schema.js';
+import { renderManifests } from '../../src/render/render-manifests.js';
+import { fullInput } from '../render/render-fixtures.js';
 
 /** The example of PRODUCT §4, comments included. */
 const PRODUCT_EXAMPLE = `allow:
@@ -37,7 +39,19 @@ describe('policy/check-policy', () => {
     it('parses the example of the product specification', () => {
       const parsed = parsePolicy(PRODUCT_EXAMPLE);
 
-      expect(policyOf(parsed)).toEqual({ allow: [{ repo: 'acme/hello', paths: ['apps/hello/**'], namespaces: ['demo'] }] });
+      expect(policyOf(parsed)).toEqual({ allow: [{ repo: 'acme/hello', paths: ['apps/hello/**'], namespaces: ['demo'], allowHost: false }] });
+    });
+
+    it('reads allowHost, which grants host access to one entry only', () => {
+      const parsed = parsePolicy('allow:\n  - { repo: acme/agent, paths: ["apps/agent/**"], namespaces: [agent], allowHost: true }\n  - { repo: acme/hello, paths: ["apps/hello/**"], namespaces: [demo] }\n');
+
+      expect(policyOf(parsed).allow.map((grant) => grant.allowHost)).toEqual([true, false]);
+    });
+
+    it('refuses an allowHost that is not a boolean, naming its line', () => {
+      const parsed = parsePolicy('allow:\n  - repo: acme/agent\n    paths: ["apps/agent/**"]\n    namespaces: [agent]\n    allowHost: "yes"\n');
+
+      expect(problemsOf(parsed)).toEqual(['.github/s2i-policy.yml line 5: allow[0].allowHost: expected true or false, got "yes"']);
     });
 
     it('accepts an empty allow list, which grants nothing', () => {
@@ -247,6 +261,110 @@ describe('policy/check-policy', () => {
       const decision = checkPolicy(policy, { ...request, repo });
 
       expect(denial(decision).reason).toBe(`.github/s2i-policy.yml in the config repo has no allow entry for ${repo}`);
+    });
+  });
+  describe('checkPolicy on the manifests as they will be written', () => {
+    const policy = policyOf(
+      parsePolicy(`allow:
+  - repo: acme/hello
+    paths: ["apps/hello/**"]
+    namespaces: [demo]
+  - repo: acme/agent
+    paths: ["apps/agent/**"]
+    namespaces: [agent]
+    allowHost: true
+  - repo: acme/agent
+    paths: ["apps/agent-narrow/**"]
+    namespaces: [demo]
+    allowHost: true
+`),
+    );
+    const rendered = renderManifests(fullInput()).files;
+    const DEPLOYMENT = 'apps/hello/production/deployment.yaml';
+
+    /** The rendered files with the Deployment replaced by `text`. */
+    function withDeployment(text: string): PolicyRequest {
+      const manifests = rendered.map((file) => (file.path === DEPLOYMENT ? { path: file.path, content: text } : file));
+      return { repo: 'acme/hello', files: manifests.map((file) => file.path), namespaces: ['demo'], manifests };
+    }
+
+    const HOST_NETWORK = `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: hello, namespace: demo }
+spec:
+  template:
+    spec:
+      hostNetwork: true
+      containers:
+        - name: hello
+          image: registry.example.com/acme/hello@sha256:${'4f'.repeat(32)}
+          securityContext: { privileged: true }
+`;
+
+    it('grants the manifests the bundled templates render', () => {
+      const decision = checkPolicy(policy, { repo: 'acme/hello', files: rendered.map((file) => file.path), namespaces: ['demo'], manifests: rendered });
+
+      expect(decision).toEqual({ allowed: true });
+    });
+
+    it('refuses host access the entry does not grant, naming the file and field and proposing allowHost', () => {
+      const decision = checkPolicy(policy, withDeployment(HOST_NETWORK));
+
+      expect(denial(decision)).toEqual({
+        reason:
+          "apps/hello/production/deployment.yaml: spec.template.spec.hostNetwork: hostNetwork: true (the node's network) reaches into the node, and .github/s2i-policy.yml in the config repo does not grant acme/hello host access (and 1 more: spec.template.spec.containers[0].securityContext.privileged)",
+        hint: 'only if acme/hello must reach into the cluster\'s nodes, set allowHost: true on allow[0] in .github/s2i-policy.yml in the config repo:\n\nallow:\n  - repo: acme/hello\n    paths: ["apps/hello/**"]\n    namespaces: [demo]\n    allowHost: true',
+      });
+    });
+
+    it('grants host access to an entry with allowHost: true that covers the deploy', () => {
+      const request = withDeployment(HOST_NETWORK.replace(/namespace: demo/, 'namespace: agent'));
+      const moved = request.manifests?.map((file) => ({ path: file.path.replace('apps/hello/', 'apps/agent/'), content: file.content.replace(/"?demo"?/g, 'agent') })) ?? [];
+
+      const decision = checkPolicy(policy, { repo: 'acme/agent', files: moved.map((file) => file.path), namespaces: ['agent'], manifests: moved });
+
+      expect(decision).toEqual({ allowed: true });
+    });
+
+    it('does not let an allowHost entry that covers other paths grant host access', () => {
+      const request = { ...withDeployment(HOST_NETWORK), repo: 'acme/other' };
+      const wide = policyOf(parsePolicy('allow:\n  - { repo: acme/other, paths: ["apps/hello/**"], namespaces: [demo] }\n  - { repo: acme/other, paths: ["apps/other/**"], namespaces: [demo], allowHost: true }\n'));
+
+      const decision = checkPolicy(wide, request);
+
+      expect(denial(decision).reason).toMatch(/^apps\/hello\/production\/deployment\.yaml: spec\.template\.spec\.hostNetwork: .* does not grant acme\/other host access/);
+    });
+
+    it('takes the namespaces from the objects, not from the config: an object elsewhere needs its namespace granted', () => {
+      const text = 'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: hello, namespace: kube-system }\n';
+
+      const decision = checkPolicy(policy, withDeployment(text));
+
+      expect(denial(decision).reason).toBe('.github/s2i-policy.yml in the config repo does not grant acme/hello the namespace "kube-system"');
+    });
+
+    it.each<[string, string, string]>([
+      ['a kind the operator did not allow', 'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: { name: own-the-cluster }\n', 'apps/hello/production/deployment.yaml: kind "ClusterRoleBinding" is not allowed (allowed kinds: Deployment, Service, Kustomization)'],
+      ['an object without a namespace', 'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: hello }\n', 'apps/hello/production/deployment.yaml: the Deployment names no namespace; every object written must be in a namespace the policy grants'],
+      ['a second document', 'apiVersion: v1\nkind: Service\nmetadata: { name: a, namespace: demo }\n---\napiVersion: v1\nkind: Secret\nmetadata: { name: b, namespace: demo }\n', 'apps/hello/production/deployment.yaml: the template renders 2 YAML documents; it must render exactly one object per file'],
+      ['a custom tag', 'apiVersion: v1\nkind: !!js/function Service\nmetadata: { name: a, namespace: demo }\n', 'apps/hello/production/deployment.yaml: Unresolved tag: tag:yaml.org,2002:js/function at line 2, column 7; apps/hello/production/deployment.yaml: line 2: explicit YAML tags (tag:yaml.org,2002:js/function) are not allowed'],
+    ])('refuses %s whatever the grant says', (_name, text, problem) => {
+      const wide = policyOf(parsePolicy('allow:\n  - { repo: acme/hello, paths: ["**"], namespaces: [demo], allowHost: true }\n'));
+
+      const decision = checkPolicy(wide, withDeployment(text));
+
+      expect(denial(decision)).toEqual({
+        reason: `refused to write the manifests into the config repo: ${problem}`,
+        hint: 'no allow entry can grant this; fix the templates, or ask the operator to allow the kind with S2I_ALLOWED_KINDS',
+      });
+    });
+
+    it('accepts a kind the operator allows', () => {
+      const request = { ...withDeployment('apiVersion: v1\nkind: ConfigMap\nmetadata: { name: hello, namespace: demo }\ndata: { hostPath: /etc }\n'), allowedKinds: ['ConfigMap', 'Service', 'Kustomization'] };
+
+      const decision = checkPolicy(policy, request);
+
+      expect(decision).toEqual({ allowed: true });
     });
   });
 });

@@ -64,3 +64,26 @@ describe('queue/run-queue', () => {
     expect(() => new RunQueue({ concurrency: 0, onError: () => {} })).toThrow('concurrency must be a positive integer, got 0');
   });
 });
+
+describe('queue/run-queue: tracked work', () => {
+  it('waits in onIdle for tracked work and for the runs it adds', async () => {
+    const queue = new RunQueue({ concurrency: 1, onError: () => {} });
+    const gate = deferred();
+    const events: string[] = [];
+
+    queue.track(
+      gate.promise.then(() => {
+        events.push('tracked done');
+        queue.add('run', async () => void events.push('run'));
+      }),
+    );
+    const idle = queue.onIdle().then(() => events.push('idle'));
+    await new Promise((resolve) => setImmediate(resolve));
+    const beforeRelease = [...events];
+    gate.resolve();
+    await idle;
+
+    expect(beforeRelease).toEqual([]);
+    expect(events).toEqual(['tracked done', 'run', 'idle']);
+  });
+});

@@ -38,6 +38,7 @@ describe('settings/build-settings', () => {
       scriptsDir: undefined,
       allowedUids: undefined,
       sourceInjection: 'archive',
+      allowedBuilders: undefined,
     });
   });
 
@@ -54,6 +55,7 @@ describe('settings/build-settings', () => {
       S2I_SCRIPTS_DIR: '',
       S2I_ALLOWED_UIDS: '',
       S2I_SOURCE_INJECTION: '',
+      S2I_ALLOWED_BUILDERS: '',
     };
 
     const settings = loadBuildSettings(env);
@@ -74,6 +76,7 @@ describe('settings/build-settings', () => {
       S2I_SCRIPTS_DIR: '/srv/s2i/',
       S2I_ALLOWED_UIDS: '1-',
       S2I_SOURCE_INJECTION: 'stdin',
+      S2I_ALLOWED_BUILDERS: 'registry.example.com/s2i/*, docker.io/library/node:*',
     };
 
     const settings = loadBuildSettings(env);
@@ -90,6 +93,7 @@ describe('settings/build-settings', () => {
       scriptsDir: '/srv/s2i',
       allowedUids: [{ from: 1, to: undefined }],
       sourceInjection: 'stdin',
+      allowedBuilders: ['registry.example.com/s2i/*', 'docker.io/library/node:*'],
     });
   });
 
@@ -191,6 +195,20 @@ describe('settings/build-settings', () => {
 
     expect(error.name).toBe('SettingsError');
     expect(error).toBeInstanceOf(Error);
+  });
+
+  describe('S2I_ALLOWED_BUILDERS', () => {
+    it.each([
+      ['registry.example.com/s2i/*,,docker.io/*', '(an empty entry)'],
+      ['registry.example.com/s2i/*,', '(an empty entry)'],
+      ['!registry.example.com/evil/*', '("!registry.example.com/evil/*" is not a glob of an image reference)'],
+      ['registry.example.com/s2i/*,evil image', '("evil image" is not a glob of an image reference)'],
+      ['registry.example.com\\s2i\\*', '("registry.example.com\\s2i\\*" is not a glob of an image reference)'],
+    ])('refuses %j rather than allowing nothing or everything', (value, detail) => {
+      const error = settingsError({ S2I_ALLOWED_BUILDERS: value });
+
+      expect(error.message).toBe(`S2I_ALLOWED_BUILDERS must be comma-separated image globs such as registry.example.com/s2i/*,docker.io/library/node:*, got "${value}" ${detail}`);
+    });
   });
 
   describe('S2I_ALLOWED_UIDS (s2i --allowed-uids syntax)', () => {

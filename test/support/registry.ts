@@ -18,12 +18,12 @@ export interface Credentials {
 }
 
 /**
- * Starts a real distribution registry (`docker-registry serve`) on a free loopback port, with htpasswd basic
- * auth when `auth` is given. State lives in a temp directory removed by `stop()`.
+ * Starts a real distribution registry (`docker-registry serve`) on a free loopback port (or `port`), with
+ * htpasswd basic auth when `auth` is given. State lives in a temp directory removed by `stop()`.
  */
-export async function startRegistry(auth?: Credentials): Promise<TestRegistry> {
+export async function startRegistry(auth?: Credentials, port?: number): Promise<TestRegistry> {
   const dir = await mkdtemp(join(tmpdir(), 's2i-bot-registry-'));
-  const port = await freePort();
+  port ??= await freePort();
   const address = `127.0.0.1:${port}`;
   const lines = [
     'version: 0.1',

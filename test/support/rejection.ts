@@ -9,3 +9,13 @@ export async function buildErrorOf(promise: Promise<unknown>): Promise<BuildErro
   expect(outcome).toBeInstanceOf(BuildError);
   return outcome as BuildError;
 }
+
+/** Awaits a promise that must reject with an instance of `type`, and returns the error for the test to read. */
+export async function rejectionOf<T>(promise: Promise<unknown>, type: abstract new (...args: never[]) => T): Promise<T> {
+  const outcome = await promise.then(
+    () => new Error('resolved, but a rejection was expected'),
+    (caught: unknown) => caught,
+  );
+  expect(outcome).toBeInstanceOf(type);
+  return outcome as T;
+}

@@ -3,6 +3,7 @@ import type {
   CommitSpec,
   ContainerEngine,
   ContainerSpec,
+  ContainerSummary,
   ImageInfo,
   LocalImage,
   OutputStream,
@@ -54,6 +55,9 @@ export class UnusedEngine implements ContainerEngine {
   commit(_containerId: string, _spec: CommitSpec): Promise<string> {
     this.unused('commit');
   }
+  listContainers(_namePrefix: string): Promise<ContainerSummary[]> {
+    this.unused('listContainers');
+  }
   removeContainer(_containerId: string): Promise<void> {
     this.unused('removeContainer');
   }
@@ -62,5 +66,8 @@ export class UnusedEngine implements ContainerEngine {
   }
   registryDigest(_reference: string, _auth: RegistryAuth | undefined): Promise<string | undefined> {
     this.unused('registryDigest');
+  }
+  ping(_signal?: AbortSignal): Promise<void> {
+    this.unused('ping');
   }
 }
