@@ -25,6 +25,7 @@ import { Probot, ProbotOctokit, Server } from 'probot';
 import { pack } from 'tar-stream';
 import { parseDocument } from 'yaml';
 import { s2iBot } from '../src/app.js';
+import { CommitFileCache } from '../src/gitops/commit-file-cache.js';
 import { BUILD_CONTAINER_PREFIX, buildImage } from '../src/build/build-image.js';
 import { environmentForBranch, parseRepoConfig, renderGitopsPath } from '../src/config/load-repo-config.js';
 import type { RepoConfig } from '../src/config/schema.js';
@@ -526,7 +527,7 @@ async function main(): Promise<void> {
   try {
     bot = await startBot(
       // As src/index.ts wires it for `npm start`.
-      s2iBot({ engine, settings, queue, env: process.env, checkRefreshMs: botSettings.checkRefreshMs, defaultBranches: new DefaultBranchCache() }),
+      s2iBot({ engine, settings, queue, env: process.env, checkRefreshMs: botSettings.checkRefreshMs, defaultBranches: new DefaultBranchCache(), commitFiles: new CommitFileCache() }),
       options.octokit,
       log,
     );

@@ -137,11 +137,16 @@ export class FakeGitHub {
     const tarball = new RegExp(`^GET /repos/${escape(appRepo)}/tarball/([0-9a-f]{40})$`).exec(route);
     if (tarball && this.archives.has(tarball[1])) return [302, '', { location: `${CODELOAD}/${appRepo}/legacy.tar.gz/${tarball[1]}` }];
 
+    if (route === `POST /repos/${appRepo}/deployments`) return [201, { id: (this.sequence += 1) }];
+    if (new RegExp(`^POST /repos/${escape(appRepo)}/deployments/\\d+/statuses$`).test(route)) return [201, { id: (this.sequence += 1) }];
+
     if (route === `GET /repos/${configRepo}`) return [200, { full_name: configRepo, default_branch: branch }];
     if (route === `GET /repos/${configRepo}/branches/${branch}`) {
       return [200, { name: branch, commit: { sha: this.head.sha, commit: { tree: { sha: this.head.tree } } } }];
     }
     if (route === `GET /repos/${configRepo}/contents/.github/s2i-policy.yml` && ref === this.head.sha) return [200, this.options.policyText];
+    // No environment is pinned.
+    if (/^GET \/repos\/[^/]+\/[^/]+\/contents\/.+\/s2i-pin\.yaml$/.test(route) && route.startsWith(`GET /repos/${configRepo}/`) && ref === this.head.sha) return [404, { message: 'Not Found' }];
     if (route === `POST /repos/${configRepo}/git/trees`) {
       this.trees.push(body as FakeGitHub['trees'][number]);
       return [201, { sha: hex((this.sequence += 1)) }];
