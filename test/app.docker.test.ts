@@ -361,7 +361,7 @@ describe('app: push → S2I build → registry → config repo → check runs', 
   it('fails s2i/deploy when the config branch keeps moving, after a bounded number of attempts', async () => {
     await expectBuild(htmlConfig(repository), HTML_FILES);
     expectDeploymentStart(74);
-    for (let attempt = 0; attempt < 5; attempt += 1) expectWriteAttempt(CONFIG_HEAD, 422);
+    for (let attempt = 0; attempt < 10; attempt += 1) expectWriteAttempt(CONFIG_HEAD, 422);
     github.api.post(`${APP_REPO}/check-runs`).reply(201, { id: 32 });
     expectDeploymentEnd(74, 'failure');
 
@@ -371,8 +371,8 @@ describe('app: push → S2I build → registry → config repo → check runs', 
     const deploy = deployCheck();
     expect(deploy.conclusion).toBe('failure');
     expect(deploy.output.title).toMatch(/^Config repo failed: /);
-    expect(deploy.output.summary).toContain('5 attempts');
-    expect(requestLines(github).filter((line) => line.startsWith('PATCH') && line.includes('git/refs'))).toHaveLength(5);
+    expect(deploy.output.summary).toContain('10 attempts');
+    expect(requestLines(github).filter((line) => line.startsWith('PATCH') && line.includes('git/refs'))).toHaveLength(10);
   }, 60_000);
 
   it('builds and deploys a commit once when two deliveries push it for the same environment', async () => {
