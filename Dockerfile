@@ -4,8 +4,9 @@
 #   BASE         the image the bot runs on (default node:20-bookworm-slim); Node.js 20.18.1 or newer, with a shell.
 #   BUILD_BASE   the image dependencies are installed and compiled in (default: BASE). It needs npm, and g++, make
 #                and python3 only where no prebuilt better-sqlite3 binary can be downloaded.
-#   NPM_CA_FILE  a PEM bundle inside the build context that npm trusts, for builds behind a TLS-intercepting proxy.
-#                It is used by the install stage only and never reaches the image.
+#   NPM_CA_FILE  a PEM bundle in the build context that npm trusts, for builds behind a TLS-intercepting proxy
+#                (let it in with a `!` line in .dockerignore). Only the install stage uses it; the image never
+#                contains it.
 #   HTTP_PROXY, HTTPS_PROXY, NO_PROXY are Docker's predefined build arguments: npm reads them, and Docker keeps
 #   them out of the image's history.
 #
@@ -13,21 +14,25 @@
 ARG BASE=node:20-bookworm-slim
 ARG BUILD_BASE=${BASE}
 
-# All dependencies, installed from the lockfile. Scripts are skipped because the package's own `prepare` compiles
-# TypeScript, which is not there yet; the one dependency the bot needs compiled is then built on its own. This
-# stage depends on the lockfile only, so a change to the code reuses it.
+# All dependencies, installed from the lockfile. npm ci reads from package.json only what the lockfile's root entry
+# repeats (dependencies, engines), so that entry stands in for it: this stage, the slow one, depends on the lockfile
+# alone and survives edits to the code and to the scripts. Scripts are skipped (the package's own `prepare` compiles
+# TypeScript, which is not there yet) and the one dependency the bot needs compiled is built on its own.
 FROM ${BUILD_BASE} AS deps
 WORKDIR /app
 ARG NPM_CA_FILE=
-# Without NPM_CA_FILE the last source is package.json again: an empty one would copy the whole context.
-COPY package.json package-lock.json ${NPM_CA_FILE:-package.json} ./
+# Without NPM_CA_FILE the last source is the lockfile again: an empty one would copy the whole context.
+COPY package-lock.json ${NPM_CA_FILE:-package-lock.json} ./
 RUN set -eu; \
     if [ -n "$NPM_CA_FILE" ]; then export NODE_EXTRA_CA_CERTS="/app/$(basename "$NPM_CA_FILE")"; fi; \
+    node -e 'const fs = require("fs"); \
+      const root = JSON.parse(fs.readFileSync("package-lock.json", "utf8")).packages[""]; \
+      fs.writeFileSync("package.json", JSON.stringify(root));'; \
     npm ci --ignore-scripts --no-audit --no-fund; \
     npm rebuild better-sqlite3
 
 FROM deps AS build
-COPY tsconfig.json ./
+COPY package.json tsconfig.json ./
 COPY src ./src
 RUN npm run build
 

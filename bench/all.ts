@@ -1,15 +1,20 @@
 /**
- * Runs every benchmark, one after the other: build.ts, deploy.ts, incremental.ts, then contention.ts
- * (`npm run bench [-- --rounds N]`). Only `--rounds` is shared; the other options belong to one benchmark: use
- * `npm run bench:build` or `npm run bench:deploy` for them. Exits with the first failing benchmark's code, after
- * running the rest.
+ * Runs every benchmark, one after the other: build.ts, deploy.ts, incremental.ts, contention.ts, webhooks.ts, then
+ * memory.ts (`npm run bench [-- --rounds N]`), and ends with one table of every benchmark's main figures.
+ * Only `--rounds` is shared (by the benchmarks that have rounds); the other options belong to one benchmark: use
+ * `npm run bench:<name>` for them. Exits with the first failing benchmark's code, after running the rest.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { table, type SummaryRow } from './bench-support.js';
 
-const BENCHMARKS = ['build.js', 'deploy.js', 'incremental.js', 'contention.js'];
+const BENCHMARKS = ['build.js', 'deploy.js', 'incremental.js', 'contention.js', 'webhooks.js', 'memory.js'];
+/** The benchmarks that take `--rounds`. */
+const WITH_ROUNDS = new Set(['build.js', 'deploy.js', 'incremental.js', 'contention.js']);
 
 function readArgs(): string[] {
   try {
@@ -26,7 +31,11 @@ let current: ChildProcess | undefined;
 function run(script: string, args: string[]): Promise<number> {
   return new Promise((resolveCode) => {
     // Its own process group, so a Ctrl-C reaches it once, forwarded below (a second one means "quit at once").
-    const child = spawn(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), script), ...args], { stdio: 'inherit', detached: true });
+    const child = spawn(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), script), ...args], {
+      stdio: 'inherit',
+      detached: true,
+      env: { ...process.env, BENCH_SUMMARY: summaryFile },
+    });
     current = child;
     child.on('error', (error) => {
       console.error(`${script}: ${error.message}`);
@@ -40,6 +49,9 @@ function run(script: string, args: string[]): Promise<number> {
 }
 
 const args = readArgs();
+// Each benchmark appends its main figures here (recordSummary in bench-support.ts).
+const summaryDir = mkdtempSync(join(tmpdir(), 's2i-bot-bench-summary-'));
+const summaryFile = join(summaryDir, 'summary.jsonl');
 // A signal is passed on to the running benchmark, which cleans up and exits 130; no further benchmark starts.
 let interrupted = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -49,10 +61,38 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 let failure = 0;
+const outcomes = new Map<string, number>();
 for (const [index, script] of BENCHMARKS.entries()) {
   if (index > 0) console.log(`\n${'-'.repeat(100)}\n`);
-  const code = await run(script, args);
+  const code = await run(script, WITH_ROUNDS.has(script) ? args : []);
+  outcomes.set(script, code);
   if (code !== 0 && failure === 0) failure = code;
   if (interrupted || code === 130) break;
 }
+printSummary();
+rmSync(summaryDir, { recursive: true, force: true });
 process.exit(failure);
+
+/** Every benchmark's figures as one table; a benchmark that failed or recorded none says so. */
+function printSummary(): void {
+  let text = '';
+  try {
+    text = readFileSync(summaryFile, 'utf8');
+  } catch {
+    // No benchmark recorded anything.
+  }
+  const recorded = text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as SummaryRow & { benchmark: string });
+  const rows = [['benchmark', 'figure', 'value', 'goal', '']];
+  for (const [script, code] of outcomes) {
+    const name = script.replace(/\.js$/, '');
+    const own = recorded.filter((row) => row.benchmark === name);
+    if (code !== 0) rows.push([name, code === 130 ? 'interrupted' : `failed (exit code ${code}): see its output above`, '', '', '']);
+    else if (own.length === 0) rows.push([name, 'see its output above', '', '', '']);
+    for (const row of own) rows.push([name, row.figure, row.value, row.goal ?? '', row.met === undefined ? '' : row.met ? 'met' : 'NOT met']);
+  }
+  console.log(`\n${'='.repeat(100)}\n\nsummary (goals printed, never enforced)\n`);
+  console.log(table(rows, [0, 1, 2, 3, 4]));
+}

@@ -59,10 +59,17 @@ export function stats(samples: number[]): Stats {
   };
 }
 
-/** Rows as aligned columns: the first left-aligned, the others right-aligned. */
-export function table(rows: string[][]): string {
+/** Rows as aligned columns: the first left-aligned, the others right-aligned, unless `leftAligned` names them. */
+export function table(rows: string[][], leftAligned: number[] = [0]): string {
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  return rows.map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ')).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => (leftAligned.includes(column) ? cell.padEnd(widths[column]) : cell.padStart(widths[column])))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** One figure of a benchmark in the table `npm run bench` prints at the end. */

@@ -27,10 +27,8 @@ const API_PREFIX = '/api/v3';
 export interface FakeGitHubServerOptions {
   /** `owner/name` of the app repo the pushes come from. */
   appRepo: string;
-  /** `owner/name` of the config repo, its branch and its `.github/s2i-policy.yml`. */
-  configRepo: string;
-  configBranch: string;
-  policyText: string;
+  /** The config repo deploys write to (none: a deploy finds no such repo). */
+  configRepo?: { repo: string; branch: string; policyText: string };
 }
 
 /** A check-run write as it reached the fake. */
@@ -55,13 +53,14 @@ export class FakeGitHubServer extends EventEmitter {
   private readonly server: Server;
   private readonly commits = new Map<string, { config: string; archive: string }>();
   private readonly checks = new Map<number, { name: string; sha: string }>();
-  private readonly gitData: FakeGitData;
+  private readonly gitData: FakeGitData | undefined;
   private sequence = 100;
   private rateLimit = 5000;
 
   constructor(private readonly options: FakeGitHubServerOptions) {
     super();
-    this.gitData = new FakeGitData({ repo: options.configRepo, branch: options.configBranch, files: { '.github/s2i-policy.yml': options.policyText } });
+    const config = options.configRepo;
+    this.gitData = config && new FakeGitData({ repo: config.repo, branch: config.branch, files: { '.github/s2i-policy.yml': config.policyText } });
     this.server = createServer((request, response) => {
       this.handle(request, response).catch((error: unknown) => {
         this.problems.push(`${request.method} ${request.url}: ${(error as Error).message}`);
@@ -152,12 +151,12 @@ export class FakeGitHubServer extends EventEmitter {
       this.counts.deployments += 1;
       return this.reply(response, 201, { id: (this.sequence += 1) });
     }
-    const answer = this.gitData.answer(method, `${apiPath}${url.search}`, body);
+    const answer = this.gitData?.answer(method, `${apiPath}${url.search}`, body);
     if (answer) {
       this.counts.configRepo += 1;
       const [status, payload] = answer;
       // A pin file the environment does not have is a 404 the bot expects; any other 404 is a route this fake lacks.
-      const expected = status !== 404 || path.startsWith(`/repos/${this.options.configRepo}/contents/`);
+      const expected = status !== 404 || path.startsWith(`/repos/${this.options.configRepo?.repo}/contents/`);
       return this.reply(response, status, payload, expected ? undefined : route);
     }
     return this.reply(response, 404, { message: 'Not Found' }, route);

@@ -20,7 +20,7 @@ import { readBuilderContract } from '../src/build/builder-image.js';
 import { DockerEngine } from '../src/docker/docker-engine.js';
 import { loadBuildSettings, type BuildSettings } from '../src/settings/build-settings.js';
 import { packDirectory } from '../src/source/pack-directory.js';
-import { BenchError, Interrupted, projectRoot, readRounds, stats, table } from './bench-support.js';
+import { BenchError, Interrupted, projectRoot, readRounds, recordSummary, stats, table } from './bench-support.js';
 
 /** Repository every image of this benchmark is tagged under; all of them are removed at the end. */
 const BENCH_REPOSITORY = 's2i-bot-bench';
@@ -323,6 +323,12 @@ async function main(): Promise<void> {
       ]),
     );
     console.log(`\nengine/cli ratio of medians: ${(results.engine.median / results.cli.median).toFixed(2)} (below 1: the engine is faster)`);
+    recordSummary('build', [
+      {
+        figure: `S2I build of ${shownExample}, median: engine / docker CLI`,
+        value: `${ms(results.engine.median)} / ${ms(results.cli.median)} ms (${(results.engine.median / results.cli.median).toFixed(2)}×)`,
+      },
+    ]);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -40,7 +40,7 @@ import { loadBotSettings } from '../src/settings/bot-settings.js';
 import { loadBuildSettings, type BuildSettings } from '../src/settings/build-settings.js';
 import { FakeGitHub, type ApiRequest } from './fake-github.js';
 import { DefaultBranchCache } from '../src/gitops/github-config-repo.js';
-import { BenchError, Interrupted, median, percentile, projectRoot, readRounds, table } from './bench-support.js';
+import { BenchError, Interrupted, median, percentile, projectRoot, readRounds, recordSummary, table } from './bench-support.js';
 
 /** Repository path every image of this benchmark is pushed under; all of them are removed at the end. */
 const BENCH_PATH = 's2i-bot-bench';
@@ -321,6 +321,16 @@ function report(bot: BotRound[], direct: DirectRound[], options: Options): void 
   if (options.octokit === 'production') {
     console.log('  (production Octokit: writes share a budget of 80 per minute; --octokit unthrottled shows the bot without it)');
   }
+  const phaseMedians = PHASES.flatMap((phase) => {
+    const values = bot.map((round) => round.phases[phase]).filter((value): value is number => value !== undefined);
+    return values.length === 0 ? [] : [`${phase} ${ms(median(values))}`];
+  });
+  recordSummary('deploy', [
+    { figure: 'push → deploy through the bot, median', value: seconds(median(bot.map((round) => round.totalMs))) },
+    { figure: '  by phase, median ms', value: phaseMedians.join(', ') },
+    { figure: 'bot overhead (everything but assemble), median', value: seconds(median(overhead)), goal: `< ${seconds(GOAL_OVERHEAD_MS)}`, met: median(overhead) < GOAL_OVERHEAD_MS },
+    { figure: 'GitHub API calls per deploy, max', value: String(maxCalls), goal: `≤ ${GOAL_API_CALLS}`, met: maxCalls <= GOAL_API_CALLS },
+  ]);
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import { DockerEngine } from '../src/docker/docker-engine.js';
 import { formatBytes } from '../src/source/prepare-source.js';
 import { loadBuildSettings, type BuildSettings } from '../src/settings/build-settings.js';
 import { packDirectory } from '../src/source/pack-directory.js';
-import { BenchError, Interrupted, median, projectRoot, readRounds, stats, table } from './bench-support.js';
+import { BenchError, Interrupted, median, projectRoot, readRounds, recordSummary, stats, table } from './bench-support.js';
 
 /** Every image of this benchmark is tagged under `s2i-bot-bench/incremental-<method>`; all are removed at the end. */
 const BENCH_REPOSITORY = 's2i-bot-bench/incremental';
@@ -209,6 +209,10 @@ function report(runs: Record<Method, Run[]>): void {
   console.log(`incremental rounds that skipped npm ci (restored node_modules matched the lockfile): ${skipped} of ${runs.incremental.length}`);
   console.log('\ngoal (printed, never enforced):');
   console.log(`  incremental rebuild ≥ ${GOAL_SPEED_UP}× faster than a clean one (ratio of medians): ${ratio.toFixed(2)}× — ${ratio >= GOAL_SPEED_UP ? 'met' : 'NOT met'}`);
+  recordSummary('incremental', [
+    { figure: 'hello-node-deps rebuild, median: clean / incremental', value: `${ms(totals.clean.median)} / ${ms(totals.incremental.median)} ms` },
+    { figure: 'clean / incremental', value: `${ratio.toFixed(2)}×`, goal: `≥ ${GOAL_SPEED_UP}×`, met: ratio >= GOAL_SPEED_UP },
+  ]);
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -10,14 +10,34 @@ import { serveMetrics } from './metrics/serve-metrics.js';
 import type { GitHubClient } from './github/github-client.js';
 import { runCheckRequest } from './pipeline/check-request-run.js';
 import { runPullRequest } from './pipeline/pull-request-run.js';
-import { runPush, type BotDependencies } from './pipeline/push-run.js';
+import type { AppDependencies, BotDependencies } from './pipeline/commit-run.js';
+import { runPush } from './pipeline/push-run.js';
+import { ActiveRuns } from './queue/active-runs.js';
+import { recoverRuns } from './store/recover-runs.js';
+import { RunStore } from './store/run-store.js';
 
 /**
  * The GitHub App: registers the webhook handlers and nothing else. Handlers check their guards and queue the
  * work (or, for comments, start it without awaiting it), so the webhook is answered at once.
  */
-export function s2iBot(deps: BotDependencies): ApplicationFunction {
+export function s2iBot(given: AppDependencies): ApplicationFunction {
+  // Without a data directory (tests of other parts), runs are remembered for the life of the process only.
+  const deps: BotDependencies = { ...given, store: given.store ?? RunStore.open({ path: ':memory:' }), active: given.active ?? new ActiveRuns() };
+  /**
+   * Starts the work of a delivery without awaiting it, once per delivery id (a redelivered webhook is ignored,
+   * also after a restart). The queue limits how many builds run at once.
+   */
+  const start = (delivery: string, event: string, log: Probot['log'], work: () => Promise<unknown>): boolean => {
+    if (!deps.store.markDelivery(delivery, event)) return false;
+    deps.queue.track(work().then(() => undefined, (error: unknown) => log.error({ err: error }, 'run failed unexpectedly')));
+    return true;
+  };
   return (app: Probot, { addHandler }: ApplicationFunctionOptions) => {
+    given.onLoad?.(app);
+    if (given.recoverOnStart) {
+      const recovery = recoverRuns({ store: deps.store, engine: deps.engine, octokitFor: async (id) => (await app.auth(id)) as unknown as GitHubClient, log: app.log });
+      deps.queue.track(recovery.then(() => undefined, (error: unknown) => app.log.error({ err: error }, 'interrupted runs could not be recovered')));
+    }
     addHandler(healthHandler({ engine: deps.engine, checks: deps.readinessChecks }));
     if (deps.metrics) serveMetrics(app, addHandler, deps.metrics);
 
@@ -30,9 +50,7 @@ export function s2iBot(deps: BotDependencies): ApplicationFunction {
       const { target } = decision;
       const octokit = context.octokit as unknown as GitHubClient;
       const log = runLogger(context.log, octokit, { delivery: context.id, repo: target.fullName, sha: target.commit.sha });
-      const queued = deps.queue.add(`delivery:${context.id}`, () =>
-        runPush(deps, octokit, target, log).catch((error: unknown) => log.error({ err: error }, 'run failed unexpectedly')),
-      );
+      const queued = start(context.id, 'push', log, () => runPush(deps, octokit, target, log, context.id));
       log.info({ branch: target.branch, queued }, queued ? 'push queued' : 'delivery already seen: ignored');
     });
 
@@ -45,9 +63,7 @@ export function s2iBot(deps: BotDependencies): ApplicationFunction {
       const { target } = decision;
       const octokit = context.octokit as unknown as GitHubClient;
       const log = runLogger(context.log, octokit, { delivery: context.id, repo: target.fullName, sha: target.commit.sha, pullRequest: target.number });
-      const queued = deps.queue.add(`delivery:${context.id}`, () =>
-        runPullRequest(deps, octokit, target, log).catch((error: unknown) => log.error({ err: error }, 'run failed unexpectedly')),
-      );
+      const queued = start(context.id, 'pull_request', log, () => runPullRequest(deps, octokit, target, log));
       log.info({ fork: target.fork, queued }, queued ? 'pull request queued' : 'delivery already seen: ignored');
     });
 
@@ -59,12 +75,8 @@ export function s2iBot(deps: BotDependencies): ApplicationFunction {
       }
       const { target } = decision;
       const log = context.log.child({ delivery: context.id, repo: target.fullName, comment: target.commentId });
-      if (!deps.queue.claim(`delivery:${context.id}`)) {
-        log.info('delivery already seen: ignored');
-        return;
-      }
-      // Not awaited: the reaction, the permission check and the subject are fetched now, the builds are queued.
-      deps.queue.track(handleComment(deps, context.octokit as unknown as GitHubClient, target, log).catch((error: unknown) => log.error({ err: error }, 'command failed unexpectedly')));
+      // The reaction, the permission check and the subject are fetched now; builds wait for a slot.
+      if (!start(context.id, 'issue_comment', log, () => handleComment(deps, context.octokit as unknown as GitHubClient, target, log))) log.info('delivery already seen: ignored');
     });
 
     const onCheckRequest = (decision: CheckDecision, id: string, octokit: GitHubClient, log: Probot['log']) => {
@@ -74,7 +86,7 @@ export function s2iBot(deps: BotDependencies): ApplicationFunction {
       }
       const { request } = decision;
       const runLog = runLogger(log, octokit, { delivery: id, repo: request.fullName, sha: request.sha, action: request.action });
-      const queued = deps.queue.add(`delivery:${id}`, () => runCheckRequest(deps, octokit, request, runLog).catch((error: unknown) => runLog.error({ err: error }, 'run failed unexpectedly')));
+      const queued = start(id, 'check_run', runLog, () => runCheckRequest(deps, octokit, request, runLog));
       runLog.info({ user: request.sender, queued }, queued ? 'check request queued' : 'delivery already seen: ignored');
     };
     app.on(['check_run.rerequested', 'check_run.requested_action'], async (context) => {

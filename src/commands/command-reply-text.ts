@@ -59,6 +59,10 @@ export function resultReply(command: Command, subject: CommandSubject, result: C
       return `❌ ${head}: ${result.environment} is not an environment of \`.github/s2i.yml\` (known: ${result.known.join(', ') || 'none'}). Add it under \`environments\` or \`branches\`.`;
     case 'duplicate':
       return `✅ ${head}: already done for this commit; see its checks. Use \`/s2i rebuild\` to build it again.`;
+    case 'cancelled':
+      return [`⏹️ ${head}: cancelled: ${result.reason}.`, ...checkLines(result.checks)].join('\n');
+    case 'refused':
+      return `🚫 ${head}: refused when it was about to start.`;
     case 'ran':
       return [`${result.result.ok ? '✅' : result.result.heldBack ? '⏸️' : '❌'} ${head}: ${outcomeLine(result)}`, ...checkLines(result.checks)].join('\n');
   }
@@ -66,6 +70,7 @@ export function resultReply(command: Command, subject: CommandSubject, result: C
 
 function outcomeLine(result: Extract<CommitRunResult, { status: 'ran' }>): string {
   const { deploy, heldBack, ok } = result.result;
+  if (result.result.overtakenBy) return `built, but not deployed: ${result.environment} already runs the newer commit ${result.result.overtakenBy.slice(0, 7)}.`;
   if (heldBack) return `built, but not deployed: ${result.environment} is pinned (\`/s2i unpin ${result.environment}\` releases it).`;
   if (!ok) return 'failed; the check says why and what to do.';
   if (!result.environment) return 'built.';

@@ -24,14 +24,14 @@ export async function handleComment(deps: BotDependencies, octokit: GitHubClient
   await acknowledge(octokit, { owner: comment.owner, repo: comment.repo, commentId: comment.commentId }, onError);
   let subject: Promise<CommandSubject> | undefined;
   const subjectOf = () => (subject ??= resolveSubject(octokit, comment));
-  for (const [index, command] of comment.commands.entries()) {
+  for (const command of comment.commands) {
     const reply = new CommentReply(octokit, { owner: comment.owner, repo: comment.repo, number: comment.number }, onError);
     if (command.verb === 'invalid') {
       await reply.show(invalidReply(command));
       continue;
     }
     try {
-      await answer(deps, octokit, comment, command, subjectOf, reply, `comment:${comment.commentId}:${index}`, log);
+      await answer(deps, octokit, comment, command, subjectOf, reply, log);
     } catch (error) {
       const failure = describeFailure(error, 'command');
       log.error({ err: error, command: command.verb }, 'command failed');
@@ -47,7 +47,6 @@ async function answer(
   command: Command,
   subjectOf: () => Promise<CommandSubject>,
   reply: CommentReply,
-  key: string,
   log: Logger,
 ): Promise<void> {
   if (command.verb === 'help') return reply.show(HELP_TEXT);
@@ -61,37 +60,58 @@ async function answer(
   }
   const subject = await subjectOf();
   await reply.show(queuedReply(command, subject));
-  deps.queue.add(key, async () => {
-    try {
-      // Asked again: the run may start long after the comment, and access can be taken away meanwhile.
-      const role = await repoRole(octokit, comment.owner, comment.repo, comment.author);
-      if (!canWrite(role)) {
-        log.info({ user: comment.author, role, command: command.verb }, 'command refused at run time: no write access');
-        return await reply.show(refusalReply(command, comment.author, comment.fullName, role));
-      }
-      await reply.show(runningReply(command, subject));
-      await reply.show(await execute(deps, octokit, comment, command, subject, log));
-    } catch (error) {
-      const failure = describeFailure(error, 'command');
-      log.error({ err: error, command: command.verb }, 'command failed');
-      await reply.show(problemReply(command, subject, failure.reason, failure.hint));
+  // Asked again when the work starts: a build may wait long for a slot, and access can be taken away meanwhile.
+  const mayStart = async () => {
+    const role = await repoRole(octokit, comment.owner, comment.repo, comment.author);
+    if (!canWrite(role)) {
+      log.info({ user: comment.author, role, command: command.verb }, 'command refused at run time: no write access');
+      await reply.show(refusalReply(command, comment.author, comment.fullName, role));
+      return false;
     }
-  });
+    await reply.show(runningReply(command, subject));
+    return true;
+  };
+  deps.queue.track(
+    (async () => {
+      try {
+        const answer = await execute(deps, octokit, comment, command, subject, mayStart, reply.commentId, log);
+        if (answer !== undefined) await reply.show(answer);
+      } catch (error) {
+        const failure = describeFailure(error, 'command');
+        log.error({ err: error, command: command.verb }, 'command failed');
+        await reply.show(problemReply(command, subject, failure.reason, failure.hint));
+      }
+    })(),
+  );
 }
 
-/** Runs a command that builds or deploys; returns the final reply. */
-async function execute(deps: BotDependencies, octokit: GitHubClient, comment: CommentTarget, command: Command, subject: CommandSubject, log: Logger): Promise<string> {
-  const run = (result: CommitRunResult) => resultReply(command, subject, result);
+/**
+ * Runs a command that builds or deploys; returns the final reply, or undefined when `mayStart` refused it (and
+ * said so). Builds ask `mayStart` when they get their slot; a rollback or an unpin asks it first.
+ */
+async function execute(
+  deps: BotDependencies,
+  octokit: GitHubClient,
+  comment: CommentTarget,
+  command: Command,
+  subject: CommandSubject,
+  mayStart: () => Promise<boolean>,
+  commentId: number | undefined,
+  log: Logger,
+): Promise<string | undefined> {
+  const run = (result: CommitRunResult) => (result.status === 'refused' ? undefined : resultReply(command, subject, result));
+  const asked = { kind: 'command' as const, mayStart, ...(commentId !== undefined ? { commentId } : {}) };
   switch (command.verb) {
     case 'build':
-      return run(await runCommit(deps, octokit, subject, { deploy: { kind: 'none' } }, log));
-    case 'rebuild':
-      return run(
-        await runCommit(deps, octokit, subject, subject.pullRequest ? { deploy: { kind: 'none' }, rebuild: true, noCache: command.noCache } : { deploy: { kind: 'branch' }, buildWhenUnmapped: true, rebuild: true, noCache: command.noCache }, log),
-      );
+      return run(await runCommit(deps, octokit, subject, { deploy: { kind: 'none' }, ...asked }, log));
+    case 'rebuild': {
+      const deploy = subject.pullRequest ? { deploy: { kind: 'none' as const } } : { deploy: { kind: 'branch' as const }, buildWhenUnmapped: true };
+      return run(await runCommit(deps, octokit, subject, { ...deploy, rebuild: true, noCache: command.noCache, ...asked }, log));
+    }
     case 'deploy':
-      return run(await runCommit(deps, octokit, subject, { deploy: { kind: 'environment', environment: command.environment } }, log));
+      return run(await runCommit(deps, octokit, subject, { deploy: { kind: 'environment', environment: command.environment }, ...asked }, log));
     case 'rollback': {
+      if (!(await mayStart())) return undefined;
       const choice = await chooseRollback(deps, octokit, subject, command.environment, command.sha, log);
       if (!choice.ok) return problemReply(command, subject, choice.problem, choice.hint);
       const pin = {
@@ -104,9 +124,10 @@ async function execute(deps: BotDependencies, octokit: GitHubClient, comment: Co
         reason: `rollback by /s2i rollback ${command.environment}${command.sha ? ` ${command.sha}` : ''}`,
       };
       const target = { ...subject, branch: undefined, commit: { sha: choice.sha, ...(choice.message ? { message: choice.message } : {}) } };
-      return run(await runCommit(deps, octokit, target, { deploy: { kind: 'environment', environment: command.environment }, rollback: { image: choice.image, pin }, config: choice.config }, log));
+      return run(await runCommit(deps, octokit, target, { deploy: { kind: 'environment', environment: command.environment }, rollback: { image: choice.image, pin }, config: choice.config, kind: 'command' }, log));
     }
     case 'unpin': {
+      if (!(await mayStart())) return undefined;
       const loaded = await loadConfig(octokit, subject);
       if (loaded.status !== 'ok') return problemReply(command, subject, `\`.github/s2i.yml\` at ${subject.commit.sha.slice(0, 7)} is ${loaded.status}`, 'fix the config first; the pin lives where it says');
       if (!environmentsOf(loaded.config).includes(command.environment)) {

@@ -17,6 +17,11 @@ export class CommentReply {
     private readonly onError: (error: unknown) => void,
   ) {}
 
+  /** The comment's id once it was posted. */
+  get commentId(): number | undefined {
+    return this.id;
+  }
+
   /** Shows `body` as the answer; calls are written in order. */
   show(body: string): Promise<void> {
     const text = body.length > MAX_BODY ? `${body.slice(0, MAX_BODY)}\n\n…` : body;

@@ -37,7 +37,7 @@ export async function runCheckRequest(deps: BotDependencies, octokit: GitHubClie
     log.info({ action: request.action }, 'unknown check action: ignored');
     return;
   }
-  await runCommit(deps, octokit, target, run, log);
+  await runCommit(deps, octokit, target, { ...run, kind: 'rerun' }, log);
 }
 
 async function branchHead(octokit: GitHubClient, request: CheckRequest, branch: string): Promise<string | undefined> {

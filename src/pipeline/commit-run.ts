@@ -1,4 +1,4 @@
-import type { Logger } from 'probot';
+import type { Logger, Probot } from 'probot';
 import type { BuildEngineSettings } from '../build/build-image.js';
 import type { SourceCommit } from '../build/image-labels.js';
 import { environmentForBranch, environmentsOf } from '../config/load-repo-config.js';
@@ -14,9 +14,12 @@ import type { ConfigRepo } from '../gitops/config-repo.js';
 import { DryRunConfigRepo } from '../gitops/dry-run-config-repo.js';
 import { GitHubConfigRepo, type DefaultBranchCache } from '../gitops/github-config-repo.js';
 import type { Pin } from '../gitops/pin.js';
+import type { ActiveRuns } from '../queue/active-runs.js';
 import type { RunQueue } from '../queue/run-queue.js';
+import { ownedEngine } from '../store/container-owner.js';
+import type { LiveRunState, Run, RunKind, RunStore } from '../store/run-store.js';
 import type { PushResult } from '../registry/push-image.js';
-import type { CheckAction } from '../report/check-output.js';
+import { buildCancelled, type CheckAction, type CheckName } from '../report/check-output.js';
 import { configInvalid, configUnreadable } from '../report/config-output.js';
 import { GitHubChecks } from '../report/github-check-run.js';
 import { GitHubDeployments } from '../report/github-deployments.js';
@@ -37,6 +40,10 @@ export interface BotDependencies {
   defaultBranches?: DefaultBranchCache;
   /** Config-repo files at commits, shared by all runs: after the bot's own commit the policy is not read again. */
   commitFiles?: CommitFileCache;
+  /** Runs across restarts: deliveries seen, each run's state, check runs and image (SQLite). */
+  store: RunStore;
+  /** The runs executing in this process, to cancel them. */
+  active: ActiveRuns;
   /** `S2I_DRY_RUN`: everything but the config-repo write. */
   dryRun?: boolean;
   /** Prometheus metrics, served at `/metrics`; none: no metrics. */
@@ -44,6 +51,15 @@ export interface BotDependencies {
   /** What `/readyz` checks besides the engine (e.g. the run store). */
   readinessChecks?: ReadinessCheck[];
 }
+
+/** What the app is given: the run store and the active runs have in-memory defaults. */
+export type AppDependencies = Omit<BotDependencies, 'store' | 'active'> &
+  Partial<Pick<BotDependencies, 'store' | 'active'>> & {
+    /** Conclude the runs a previous process left live, and remove its build containers, when the app loads. */
+    recoverOnStart?: boolean;
+    /** Told the Probot app once loaded (shutdown needs its installation auth and log). */
+    onLoad?: (app: Probot) => void;
+  };
 
 /** The app repo and the commit of a run. */
 export interface CommitTarget extends AppRepo {
@@ -72,6 +88,17 @@ export interface CommitRunRequest {
   rollback?: { image: PushResult; pin: Pin };
   /** The config, when the caller already read it at this commit. */
   config?: RepoConfig;
+  /**
+   * Asked when the run gets its slot, right before it builds: false stops it (a command's author lost write
+   * access while it waited). The callback tells the user.
+   */
+  mayStart?: () => Promise<boolean>;
+  /** How the run was asked for, as the run store records it (default `push`). */
+  kind?: RunKind;
+  /** The webhook delivery that asked for it. */
+  deliveryId?: string;
+  /** The bot's reply comment a command run is answered in (concluded too if the run is interrupted). */
+  commentId?: number;
 }
 
 /** What became of a run request; `ran` carries the pipeline's result and the checks it wrote. */
@@ -81,6 +108,8 @@ export type CommitRunResult =
   | { status: 'not-configured'; branch: string | undefined }
   | { status: 'unknown-environment'; environment: string; known: string[] }
   | { status: 'duplicate' }
+  | { status: 'cancelled'; reason: string; checks: GitHubChecks }
+  | { status: 'refused' }
   | { status: 'ran'; environment: string | undefined; result: PipelineResult; checks: GitHubChecks };
 
 /** Identifiers of the `s2i/build` buttons; GitHub caps an identifier at 20 characters. */
@@ -141,13 +170,82 @@ export async function runCommit(deps: BotDependencies, octokit: GitHubClient, ta
       environment = request.deploy.environment;
     }
   }
-  // A repeated request (a redelivered push, a second command) is refused unless it asks for a new build or a rollback.
-  const fresh = request.rebuild || request.rollback;
-  if (!fresh && !deps.queue.claim(`${target.fullName}@${target.commit.sha}#${environment ?? ''}`)) {
-    log.info({ repo: target.fullName, sha: target.commit.sha, environment }, 'this commit was already run for this environment: skipped');
+  // A commit is run once per environment; asking again (a rebuild, a rollback) runs it again once the first ended.
+  const { store } = deps;
+  const fresh = Boolean(request.rebuild || request.rollback);
+  const claim = store.claimRun(
+    { repo: target.fullName, sha: target.commit.sha, environment, kind: request.kind ?? 'push', branch: target.branch, installationId: target.installationId, deliveryId: request.deliveryId, commentId: request.commentId },
+    { once: !fresh },
+  );
+  if (!claim.claimed) {
+    log.info({ repo: target.fullName, sha: target.commit.sha, environment, run: claim.existing.id }, 'this commit was already run for this environment: skipped');
     return { status: 'duplicate' };
   }
+  const run = claim.run;
+  if (request.deploy.kind === 'branch') supersedeOlder(deps, run, target.commit.sha, log);
+  return deps.queue.slot(() => execute(deps, octokit, target, request, { config, environment, runId: run.id, checks }, log));
+}
 
+/** A newer push of the branch cancels the older runs of the same environment: queued ones never start. */
+function supersedeOlder(deps: BotDependencies, newer: Run, sha: string, log: Logger): void {
+  for (const older of deps.store.superseded(newer)) {
+    const reason = `Superseded by the newer commit ${sha.slice(0, 7)} of ${newer.branch ?? 'this branch'}`;
+    if (!deps.active.cancel(older.id, reason)) deps.store.finish(older.id, 'cancelled', { error: reason });
+    log.info({ run: older.id, sha: older.sha, newer: sha }, 'older run superseded');
+  }
+}
+
+async function execute(
+  deps: BotDependencies,
+  octokit: GitHubClient,
+  target: CommitTarget,
+  request: CommitRunRequest,
+  prepared: { config: RepoConfig; environment: string | undefined; runId: number; checks: GitHubChecks },
+  log: Logger,
+): Promise<CommitRunResult> {
+  const { store } = deps;
+  const { config, environment, runId } = prepared;
+  if (request.mayStart && !(await request.mayStart())) {
+    store.finish(runId, 'cancelled', { error: 'refused when it was about to start' });
+    return { status: 'refused' };
+  }
+  if (!store.advance(runId, 'building')) {
+    // Cancelled while it waited for a slot: say so on the commit, and do nothing else.
+    const reason = store.get(runId)?.error ?? 'Cancelled before it started';
+    await prepared.checks.check('s2i/build').complete('cancelled', buildCancelled(reason));
+    return { status: 'cancelled', reason, checks: prepared.checks };
+  }
+  const checks = checksFor(deps, octokit, target, log, (name, id) => store.advance(runId, store.get(runId)?.state as LiveRunState, name === 's2i/build' ? { buildCheckRunId: id } : { deployCheckRunId: id }));
+  const signal = deps.active.start(runId);
+  let result: PipelineResult;
+  try {
+    result = await executePipeline(deps, octokit, target, request, { config, environment, checks, signal, runId }, log);
+  } catch (error) {
+    store.finish(runId, 'failed', { error: (error as Error).message });
+    throw error;
+  } finally {
+    deps.active.end(runId);
+  }
+  const deployed = result.deploy !== undefined && result.deploy.status !== 'dry-run' && result.deploy.status !== 'pull-request';
+  store.finish(runId, signal.aborted ? 'cancelled' : result.ok ? 'done' : 'failed', {
+    ...(result.push ? { image: result.push.pinned, imageDigest: result.push.digest } : {}),
+    ...(result.deploy?.status === 'committed' ? { configCommit: result.deploy.commitSha } : {}),
+    ...(deployed ? { deployed: true } : {}),
+  });
+  log.info({ repo: target.fullName, sha: target.commit.sha, environment, ok: result.ok, timings: result.timings }, 'run finished');
+  return { status: 'ran', environment, result, checks };
+}
+
+async function executePipeline(
+  deps: BotDependencies,
+  octokit: GitHubClient,
+  target: CommitTarget,
+  request: CommitRunRequest,
+  run: { config: RepoConfig; environment: string | undefined; checks: GitHubChecks; signal: AbortSignal; runId: number },
+  log: Logger,
+): Promise<PipelineResult> {
+  const { config, environment, checks } = run;
+  const { store } = deps;
   const observer = deps.metrics?.observeRun();
   const result = await runPipeline(
     {
@@ -162,9 +260,12 @@ export async function runCommit(deps: BotDependencies, octokit: GitHubClient, ta
       buildActions: buildActions(config, environment),
     },
     {
-      engine: deps.engine,
+      engine: ownedEngine(deps.engine, { instance: store.instance, runId: run.runId }),
       settings: deps.settings,
       env: deps.env,
+      signal: run.signal,
+      // A push never moves its environment back to an older commit; a command or a rollback is a deliberate choice.
+      ...(request.deploy.kind === 'branch' ? { deployedNewer: () => store.overtakenBy(run.runId)?.sha } : {}),
       openSource: () => openGitHubTarball(octokit, target.owner, target.repo, target.commit.sha),
       stripComponents: GITHUB_TARBALL_STRIP,
       configRepo: (gitops) => configRepoFor(deps, octokit, gitops, log),
@@ -174,23 +275,30 @@ export async function runCommit(deps: BotDependencies, octokit: GitHubClient, ta
       allowedKinds: deps.allowedKinds,
       onEvent: (event) => {
         observer?.onEvent(event);
+        if (event.kind === 'phase' && (event.phase === 'push' || event.phase === 'render')) store.advance(run.runId, event.phase === 'push' ? 'pushing' : 'deploying');
         if (event.kind === 'phase') log.debug({ repo: target.fullName, sha: target.commit.sha, phase: event.phase }, event.message);
       },
     },
   );
   observer?.finish(result);
-  log.info({ repo: target.fullName, sha: target.commit.sha, environment, ok: result.ok, timings: result.timings }, 'run finished');
-  return { status: 'ran', environment, result, checks };
+  return result;
 }
 
 /** The check runs of a commit, written by this installation's Octokit. */
-export function checksFor(deps: Pick<BotDependencies, 'checkRefreshMs'>, octokit: GitHubClient, target: Pick<CommitTarget, 'owner' | 'repo' | 'commit'>, log: Logger): GitHubChecks {
+export function checksFor(
+  deps: Pick<BotDependencies, 'checkRefreshMs'>,
+  octokit: GitHubClient,
+  target: Pick<CommitTarget, 'owner' | 'repo' | 'commit'>,
+  log: Logger,
+  onCreated?: (name: CheckName, id: number) => void,
+): GitHubChecks {
   return new GitHubChecks(octokit, {
     owner: target.owner,
     repo: target.repo,
     headSha: target.commit.sha,
     refreshIntervalMs: deps.checkRefreshMs,
     onError: (error, name) => log.error({ err: error, check: name }, 'check run could not be written'),
+    ...(onCreated ? { onCreated } : {}),
   });
 }
 

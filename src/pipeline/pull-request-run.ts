@@ -11,7 +11,7 @@ import { APPROVE_ACTION, checksFor, loadConfig, runCommit, type BotDependencies 
  */
 export async function runPullRequest(deps: BotDependencies, octokit: GitHubClient, target: PullRequestTarget, log: Logger): Promise<void> {
   if (!target.fork) {
-    await runCommit(deps, octokit, target, { deploy: { kind: 'none' }, skipWhenBranchDeploys: true }, log);
+    await runCommit(deps, octokit, target, { deploy: { kind: 'none' }, skipWhenBranchDeploys: true, kind: 'pr' }, log);
     return;
   }
   const loaded = await loadConfig(octokit, target);

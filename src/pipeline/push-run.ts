@@ -6,6 +6,6 @@ import { runCommit, type BotDependencies } from './commit-run.js';
 export type { BotDependencies };
 
 /** Runs one push from the queue: builds the commit and deploys it where its branch maps. */
-export async function runPush(deps: BotDependencies, octokit: GitHubClient, target: PushTarget, log: Logger): Promise<void> {
-  await runCommit(deps, octokit, target, { deploy: { kind: 'branch' } }, log);
+export async function runPush(deps: BotDependencies, octokit: GitHubClient, target: PushTarget, log: Logger, deliveryId?: string): Promise<void> {
+  await runCommit(deps, octokit, target, { deploy: { kind: 'branch' }, kind: 'push', ...(deliveryId ? { deliveryId } : {}) }, log);
 }

@@ -12,7 +12,7 @@ import { pushImage, type PushResult } from '../registry/push-image.js';
 import { DEPLOYMENT_FILE, imageOfDeployment } from '../render/deployed-image.js';
 import { renderInputFor } from '../render/render-input.js';
 import { renderManifests } from '../render/render-manifests.js';
-import { alreadyBuilt, buildInProgress, buildSucceeded, deployHeldBack, deploySucceeded, failureOutput, type BuildTarget, type CheckAction, type DeployTarget } from '../report/check-output.js';
+import { alreadyBuilt, buildCancelled, buildInProgress, buildSucceeded, deployHeldBack, deployOvertaken, deploySucceeded, failureOutput, type BuildTarget, type CheckAction, type DeployTarget } from '../report/check-output.js';
 import type { DeploymentRecord, DeploymentReporter } from '../report/deployment-reporter.js';
 import { describePin, parsePin, PIN_FILE, renderPin, type Pin } from '../gitops/pin.js';
 import type { CheckReporter, RunReporter } from '../report/check-reporter.js';
@@ -66,7 +66,13 @@ export interface PipelinePorts {
   onEvent?: (event: PipelineEvent) => void;
   /** Hides secrets in the build's log lines and errors; every run sets it from its redactor (see redacted-ports.ts). */
   redact?: (text: string) => string;
+  /** Stops the run: a running build is killed and its check concluded `cancelled` with the abort's reason. */
   signal?: AbortSignal;
+  /**
+   * Asked at the head the deploy would be written on: a newer commit that already deployed to the environment,
+   * if any, so an older run never moves it back. Its answer names that commit.
+   */
+  deployedNewer?: () => string | undefined;
 }
 
 export type PipelinePhase = BuildPhase | 'push' | 'render' | 'gitops';
@@ -83,6 +89,8 @@ export interface PipelineResult {
   files?: string[];
   /** The environment's pin that held this deploy back (nothing was written). */
   heldBack?: Partial<Pin>;
+  /** The newer commit already deployed to the environment, which this run did not move back (nothing written). */
+  overtakenBy?: string;
   /** Wall time per phase in ms, in the order they ran. */
   timings: Partial<Record<PipelinePhase, number>>;
 }
@@ -111,8 +119,12 @@ export async function runPipeline(job: PipelineJob, unredacted: PipelinePorts): 
     if (!push) return { ok: false, timings: timer.stop() };
     if (!job.environment) return { ok: true, push, timings: timer.stop() };
     deployCheck = ports.reporter.check('s2i/deploy');
+    if (ports.signal?.aborted) {
+      await deployCheck.complete('cancelled', { title: 'Deploy cancelled', summary: cancelReason(ports.signal) });
+      return { ok: false, push, timings: timer.stop() };
+    }
     const deployed = await deploy(job, job.environment, push, ports, deployCheck, emit);
-    return { ok: deployed !== undefined && !deployed.heldBack, push, ...deployed, timings: timer.stop() };
+    return { ok: deployed !== undefined && !deployed.heldBack && !deployed.overtakenBy, push, ...deployed, timings: timer.stop() };
   } catch (error) {
     // Only a bug gets here: every expected failure is reported by its step.
     const output = failureOutput(describeFailure(error, 'internal'));
@@ -175,6 +187,8 @@ async function build(job: PipelineJob, ports: PipelinePorts, check: CheckReporte
         }
       },
     });
+    // A run cancelled while the commit was being made stops before it pushes.
+    ports.signal?.throwIfAborted();
     emit({ kind: 'phase', phase: 'push', message: `Pushing ${target.reference}` });
     const push = await pushImage(ports.engine, job.config.image, job.commit.sha, ports.env);
     await check.complete(
@@ -184,6 +198,10 @@ async function build(job: PipelineJob, ports: PipelinePorts, check: CheckReporte
     );
     return push;
   } catch (error) {
+    if (ports.signal?.aborted) {
+      await check.complete('cancelled', buildCancelled(cancelReason(ports.signal)));
+      return undefined;
+    }
     await check.complete('failure', failureOutput(describeFailure(error, 'build')), { actions: job.buildActions });
     return undefined;
   }
@@ -215,7 +233,7 @@ async function deploy(
   ports: PipelinePorts,
   check: CheckReporter,
   emit: (event: PipelineEvent) => void,
-): Promise<Pick<PipelineResult, 'deploy' | 'files' | 'heldBack'> | undefined> {
+): Promise<Pick<PipelineResult, 'deploy' | 'files' | 'heldBack' | 'overtakenBy'> | undefined> {
   const { config } = job;
   const configRepo = ports.configRepo(config.gitops);
   let record: DeploymentRecord | undefined;
@@ -239,6 +257,8 @@ async function deploy(
     emit({ kind: 'phase', phase: 'gitops', message: `Writing ${files.length} files to ${configRepo.description}` });
     const outcome = await configRepo.write({ files: changes, message: commitMessage(job, environment), environment, sourceRepo: job.repo }, async (read) => {
       await enforcePolicy(read, { repo: job.repo, files, namespaces: [config.deploy.namespace], manifests: rendered.files, allowedKinds: ports.allowedKinds });
+      const newer = ports.deployedNewer?.();
+      if (newer) throw new OvertakenError(newer);
       if (!job.pin) {
         const pin = await read(pinPath);
         if (pin !== undefined) throw new PinnedError(parsePin(pin));
@@ -249,6 +269,11 @@ async function deploy(
     await record?.succeed(links.detailsUrl, outcome.status === 'unchanged' ? `${environment} already runs this image` : `Deployed to ${environment}`);
     return { deploy: outcome, files };
   } catch (error) {
+    if (error instanceof OvertakenError) {
+      await record?.fail(`Not deployed: ${environment} already runs the newer commit ${error.newer}`);
+      await check.complete('cancelled', deployOvertaken(target, error.newer));
+      return { overtakenBy: error.newer };
+    }
     if (error instanceof PinnedError) {
       await record?.fail(`Held back: ${environment} is ${describePin(error.pin)}`);
       return heldBack(check, target, error.pin);
@@ -263,6 +288,19 @@ async function deploy(
 async function heldBack(check: CheckReporter, target: DeployTarget, pin: Partial<Pin>): Promise<Pick<PipelineResult, 'heldBack'>> {
   await check.complete('neutral', deployHeldBack(target, pin));
   return { heldBack: pin };
+}
+
+/** A newer commit of the same environment deployed first: this one must not move it back. */
+class OvertakenError extends Error {
+  constructor(readonly newer: string) {
+    super(`a newer commit (${newer}) is already deployed`);
+  }
+}
+
+/** The text of why a run was stopped. */
+function cancelReason(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : 'The run was cancelled.';
 }
 
 /** The environment is pinned, as read at the head the commit would be built on. */

@@ -38,6 +38,14 @@ export class RunQueue {
     return true;
   }
 
+  /** Runs `task` when a slot is free, in arrival order with `add`, and settles with its outcome. */
+  slot<T>(task: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.push(() => task().then(resolve, reject));
+      this.next();
+    });
+  }
+
   /** Marks `key` as taken; false when it was already taken. */
   claim(key: string): boolean {
     if (this.seen.has(key)) return false;

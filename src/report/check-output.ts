@@ -175,6 +175,14 @@ export function deployHeldBack(target: DeployTarget, pin: Partial<Pin>): CheckOu
   };
 }
 
+/** `s2i/deploy` of an older commit that finished after a newer one deployed: it does not move the environment back. */
+export function deployOvertaken(target: DeployTarget, newer: string): CheckOutput {
+  return {
+    title: `Not deployed: ${target.environment} already runs the newer commit ${newer.slice(0, 7)}`,
+    summary: `A newer commit (${newer}) was deployed to ${target.environment} while this one was being built, so this one is not deployed: an environment never moves back to an older commit. Nothing was written. To deploy this commit anyway, comment \`/s2i deploy ${target.environment}\` on it.\n\n**Image:** \`${target.image}\``,
+  };
+}
+
 /** `s2i/build` of a pull request from a fork: its code runs only once a writer approves this exact commit. */
 export function buildAwaitingApproval(sha: string, author: string): CheckOutput {
   return {

@@ -10,6 +10,8 @@ export interface GitHubChecksOptions {
   refreshIntervalMs: number;
   /** Where a failed check-run write is reported; never thrown into the pipeline. */
   onError: (error: unknown, name: CheckName) => void;
+  /** Told each check run's id once GitHub made it (the run store keeps it, to conclude it after a crash). */
+  onCreated?: (name: CheckName, id: number) => void;
 }
 
 /** Check runs on the commit being built, written through the Checks API. */
@@ -131,6 +133,7 @@ export class GitHubCheckRun implements CheckReporter {
       });
       this.id = data.id;
       this.url = data.html_url ?? undefined;
+      this.options.onCreated?.(this.name, data.id);
     } catch (error) {
       this.options.onError(error, this.name);
     }

@@ -39,7 +39,7 @@ export function checkImageAllowed(reference: string, role: 'builder' | 'runtime'
   if (picomatch.isMatch(full, [...allowed], GLOB_OPTIONS)) return;
   throw new BuildError({
     step: 'builder',
-    reason: `${role} image ${reference}${full !== reference ? ` (${full})` : ''} is not allowed by the operator's S2I_ALLOWED_BUILDERS (${allowed.join(', ')})`,
+    reason: `${role} image ${reference}${full !== reference ? ` (${full})` : ''} is not allowed by S2I_ALLOWED_BUILDERS (${allowed.join(', ')})`,
     hint: `use a ${role} image the list allows, or ask the operator who runs s2i-bot to add ${full} to S2I_ALLOWED_BUILDERS`,
   });
 }

@@ -11,7 +11,8 @@ export const SECRET_NAME = /SECRET|TOKEN|PASSWORD|PASSWD|API_?KEY|PRIVATE_?KEY|C
 
 /**
  * Values shorter than this are not hidden: replacing every "true" or "1234" in a log would garble it, and a secret
- * that short is no secret. Proxy passwords keep their own rule (see proxy-settings.ts).
+ * that short is no secret. (Build output also goes through the proxy's own redaction, which hides proxy passwords
+ * from 4 characters: see proxy-settings.ts.)
  */
 export const MIN_SECRET_LENGTH = 6;
 
@@ -53,11 +54,7 @@ export class Redactor {
     return this.secrets.length;
   }
 
-  /** A redactor that hides these values too. */
-  with(more: Iterable<string>): Redactor {
-    return new Redactor([...this.secrets, ...more]);
-  }
-
+  /** The text with every known secret, and every GitHub token, replaced by `***`. */
   redact(text: string): string {
     let result = text;
     for (const secret of this.secrets) {

@@ -5,6 +5,8 @@ import { SettingsError } from './build-settings.js';
 export interface BotSettings {
   /** Runs (builds and deploys) executing at once (`S2I_BUILD_CONCURRENCY`; default 2). */
   concurrency: number;
+  /** How long running builds may finish after SIGTERM before they are cancelled (`S2I_SHUTDOWN_GRACE_SECONDS`; default 60). */
+  shutdownGraceMs: number;
   /** Shortest time between two log refreshes of a running `s2i/build` check (`S2I_CHECK_REFRESH_SECONDS`; default 5). */
   checkRefreshMs: number;
   /**
@@ -23,6 +25,7 @@ export interface BotSettings {
 export function loadBotSettings(env: NodeJS.ProcessEnv = process.env): BotSettings {
   return {
     concurrency: positiveInteger('S2I_BUILD_CONCURRENCY', env.S2I_BUILD_CONCURRENCY, 2),
+    shutdownGraceMs: positiveInteger('S2I_SHUTDOWN_GRACE_SECONDS', env.S2I_SHUTDOWN_GRACE_SECONDS, 60) * 1000,
     checkRefreshMs: positiveInteger('S2I_CHECK_REFRESH_SECONDS', env.S2I_CHECK_REFRESH_SECONDS, 5) * 1000,
     dryRun: flag('S2I_DRY_RUN', env.S2I_DRY_RUN),
     allowedKinds: allowedKinds(env.S2I_ALLOWED_KINDS),

@@ -40,7 +40,9 @@ export type RunKind = 'push' | 'pr' | 'command' | 'rerun';
 /** Where a run is. The first four are live; `done`, `failed` and `cancelled` are final. */
 export type RunState = 'queued' | 'building' | 'pushing' | 'deploying' | 'done' | 'failed' | 'cancelled';
 
+/** States of a run still under way (`inFlight()`). */
 export type LiveRunState = 'queued' | 'building' | 'pushing' | 'deploying';
+/** States a run ends in; an ended run is never changed again. */
 export type FinalRunState = 'done' | 'failed' | 'cancelled';
 
 /** A run is one commit built (and, with an environment, deployed) once. */
@@ -213,6 +215,7 @@ export class RunStore {
     }
   }
 
+  /** Closes the database; the store cannot be used afterwards. */
   close(): void {
     this.db.close();
   }
@@ -253,6 +256,7 @@ export class RunStore {
       .immediate();
   }
 
+  /** The run with this id, in any state. */
   get(id: number): Run | undefined {
     const row = this.statements.byId.get(id) as RunRow | undefined;
     return row && toRun(row);

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { FakeGitData } from '../../bench/fake-git-data.js';
 import { ConfigRepoError, type ConfigRepoWrite, type WriteOutcome } from '../../src/gitops/config-repo.js';
 import { GitHubConfigRepo } from '../../src/gitops/github-config-repo.js';
@@ -7,8 +7,11 @@ import { assertGitHubDone, mockGitHub, testOctokit, type GitHubMock } from '../s
 
 const CONFIG_REPO = 'acme/cluster-config';
 const POLICY = 'allow:\n  - repo: acme/*\n    paths: ["apps/**"]\n    namespaces: [demo]\n';
+// Some 200 requests per test, each checked against GitHub's OpenAPI description.
+jest.setTimeout(20_000);
+
 /** The writer's default bound on attempts per deploy. */
-const MAX_ATTEMPTS = 5;
+const MAX_ATTEMPTS = 10;
 
 /** What deploying app `index` writes: its Deployment and Service, in one commit. */
 function deployOf(index: number): ConfigRepoWrite {
@@ -112,7 +115,7 @@ describe('src/gitops/github-config-repo under contention', () => {
     expect(attempts.map((attempt) => attempt[0])).toEqual(changes.flatMap((_, index) => Array(2).fill(`tree app-${String(index).padStart(2, '0')}`)));
   });
 
-  it('gives up on a deploy overtaken 5 times, writing none of its files, and lands the deploys queued behind it', async () => {
+  it('gives up on a deploy overtaken 10 times, writing none of its files, and lands the deploys queued behind it', async () => {
     const changes = Array.from({ length: 4 }, (_, index) => deployOf(index));
     // The other process always wins against app-00, never against the others.
     fake.beforeRefUpdate = (message) => {

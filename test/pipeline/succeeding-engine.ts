@@ -58,7 +58,7 @@ export class SucceedingEngine extends UnusedEngine {
     this.calls.push(`putArchive ${path}`);
     for await (const chunk of tar) void chunk;
   }
-  override async run(_containerId: string, onOutput: (chunk: Buffer, stream: OutputStream) => void): Promise<RunResult> {
+  override async run(_containerId: string, onOutput: (chunk: Buffer, stream: OutputStream) => void, _timeoutMs?: number, _signal?: AbortSignal): Promise<RunResult> {
     this.calls.push('run');
     onOutput(Buffer.from('---> Copying the site\n'), 'stdout');
     return { exitCode: 0, timedOut: false, cancelled: false };

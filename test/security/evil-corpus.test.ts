@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { s2iBot } from '../../src/app.js';
@@ -51,7 +52,7 @@ async function deployWith(config: RepoConfig, policy: string) {
   const engine = new SucceedingEngine(BUILDER, DIGEST);
   const result = await runPipeline(
     { repo: 'acme/hello', sourceUrl: 'https://github.com/acme/hello', commit: { sha: SHA, ref: 'main', message: 'Evil' }, config, environment: 'production' },
-    { engine, settings: loadEngineSettings({}), env: { DOCKER_CONFIG: join(EVIL, 'no-docker-config') }, openSource: () => packDirectory('examples/hello-html'), stripComponents: 0, configRepo: () => configRepo, reporter: checks },
+    { engine, settings: loadEngineSettings({}), env: { DOCKER_CONFIG: join(tmpdir(), 's2i-bot-no-docker-config') }, openSource: () => packDirectory('examples/hello-html'), stripComponents: 0, configRepo: () => configRepo, reporter: checks },
   );
   return { result, checks, writes: configRepo.writes };
 }

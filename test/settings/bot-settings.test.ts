@@ -2,11 +2,11 @@ import { loadBotSettings } from '../../src/settings/bot-settings.js';
 
 describe('settings/bot-settings', () => {
   it('defaults to two concurrent runs and a 5 s check refresh', () => {
-    expect(loadBotSettings({})).toEqual({ concurrency: 2, checkRefreshMs: 5000, dryRun: false, allowedKinds: ['Deployment', 'Service', 'Kustomization'] });
+    expect(loadBotSettings({})).toEqual({ concurrency: 2, shutdownGraceMs: 60_000, checkRefreshMs: 5000, dryRun: false, allowedKinds: ['Deployment', 'Service', 'Kustomization'] });
   });
 
   it('reads S2I_BUILD_CONCURRENCY and S2I_CHECK_REFRESH_SECONDS', () => {
-    expect(loadBotSettings({ S2I_BUILD_CONCURRENCY: '4', S2I_CHECK_REFRESH_SECONDS: '10', S2I_DRY_RUN: 'true' })).toEqual({ concurrency: 4, checkRefreshMs: 10_000, dryRun: true, allowedKinds: ['Deployment', 'Service', 'Kustomization'] });
+    expect(loadBotSettings({ S2I_BUILD_CONCURRENCY: '4', S2I_CHECK_REFRESH_SECONDS: '10', S2I_DRY_RUN: 'true', S2I_SHUTDOWN_GRACE_SECONDS: '5' })).toEqual({ concurrency: 4, shutdownGraceMs: 5000, checkRefreshMs: 10_000, dryRun: true, allowedKinds: ['Deployment', 'Service', 'Kustomization'] });
   });
 
   it.each(['0', '-1', '1.5', 'two'])('refuses S2I_BUILD_CONCURRENCY=%s with the expected form', (value) => {

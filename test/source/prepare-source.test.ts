@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
+import type { Headers } from 'tar-stream';
 import type { PreparedSource, PrepareSourceOptions } from '../../src/source/prepare-source.js';
 import { byName, dir, file, hardlink, names, readTarFile, symlink, tarOf, type FixtureEntry, type TarEntry } from './tar-fixtures.js';
 
@@ -131,6 +132,23 @@ describe('source/prepare-source', () => {
       { path: '../outside/', reason: expect.stringMatching(/leaves the source tree/) },
     ]);
     expect(source.fileCount).toBe(2);
+    expectNothingEscapes(output);
+  });
+
+  it('judges the path a pax header or a long name gives, not the name in the ustar header', async () => {
+    const long = `${'a/'.repeat(60)}${'../'.repeat(61)}evil-long`;
+    const entries: FixtureEntry[] = [
+      // tar-stream writes `pax` records as given; its Headers type does not declare them.
+      { header: { name: 'innocent.txt', type: 'file', mode: 0o644, pax: { path: '../../evil-pax' } } as Headers, content: 'x' },
+      { header: { name: 'innocent-link', type: 'symlink', linkname: 'index.html', pax: { linkpath: '/etc/shadow' } } as Headers },
+      file(long, 'x'),
+      file('index.html', 'ok'),
+    ];
+
+    const { source, output } = await prepare(entries);
+
+    expect(names(output)).toEqual(['src/', 'src/index.html']);
+    expect(droppedPaths(source)).toEqual(['../../evil-pax', 'innocent-link', long]);
     expectNothingEscapes(output);
   });
 

@@ -12,9 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { s2iBot } from '../../src/app.js';
 import { CommitFileCache } from '../../src/gitops/commit-file-cache.js';
-import type { BotDependencies } from '../../src/pipeline/commit-run.js';
+import type { AppDependencies } from '../../src/pipeline/commit-run.js';
+import { ActiveRuns } from '../../src/queue/active-runs.js';
 import { RunQueue } from '../../src/queue/run-queue.js';
 import { loadBuildSettings } from '../../src/settings/build-settings.js';
+import type { ContainerSummary, OutputStream, RunResult } from '../../src/docker/container-engine.js';
 import { SucceedingEngine } from '../pipeline/succeeding-engine.js';
 import { assertGitHubDone, mockGitHub, requestLines, type GitHubMock, type RecordedRequest } from './github-api.js';
 import { mockTarball } from './github-tarball.js';
@@ -74,6 +76,34 @@ export function pushPayload(after: string, branch = 'main'): Record<string, any>
 /** The fake engine, with the images the registry has (for rollbacks and "already built"). */
 export class FixtureEngine extends SucceedingEngine {
   readonly registry = new Map<string, string>();
+  private held: Array<{ started: () => void; released: Promise<void> }> = [];
+
+  /**
+   * Holds the next build's `assemble` until `release()` (or until its run is cancelled): a build that is running.
+   * `started` resolves when it is held.
+   */
+  hold(): { started: Promise<void>; release: () => void } {
+    let started = () => {};
+    let release = () => {};
+    const startedPromise = new Promise<void>((resolve) => (started = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    this.held.push({ started, released });
+    return { started: startedPromise, release };
+  }
+
+  override async run(containerId: string, onOutput: (chunk: Buffer, stream: OutputStream) => void, timeoutMs: number, signal?: AbortSignal): Promise<RunResult> {
+    const gate = this.held.shift();
+    if (gate) {
+      gate.started();
+      await Promise.race([gate.released, new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }))]);
+      if (signal?.aborted) return { exitCode: 137, timedOut: false, cancelled: true };
+    }
+    return super.run(containerId, onOutput, timeoutMs, signal);
+  }
+
+  override async listContainers(): Promise<ContainerSummary[]> {
+    return [];
+  }
 
   constructor(digest = digestOf('d')) {
     super(BUILDER, digest);
@@ -88,15 +118,17 @@ export class FixtureEngine extends SucceedingEngine {
 export interface BotFixture {
   bot: RunningBot;
   queue: RunQueue;
+  active: ActiveRuns;
   engine: FixtureEngine;
   deliver(event: string, payload: unknown): Promise<void>;
   stop(): Promise<void>;
 }
 
 /** Starts the app with the fixture engine; `deliver` posts a signed webhook and waits for everything it started. */
-export async function startFixture(overrides: Partial<BotDependencies> = {}): Promise<BotFixture> {
-  const queue = new RunQueue({ concurrency: 1, onError: (error) => console.error(error) });
+export async function startFixture(overrides: Partial<AppDependencies> = {}, concurrency = 1): Promise<BotFixture> {
+  const queue = new RunQueue({ concurrency, onError: (error) => console.error(error) });
   const engine = new FixtureEngine();
+  const active = new ActiveRuns();
   const bot = await startBot(
     s2iBot({
       engine,
@@ -105,12 +137,14 @@ export async function startFixture(overrides: Partial<BotDependencies> = {}): Pr
       env: { DOCKER_CONFIG: join(tmpdir(), `s2i-bot-no-docker-config-${randomBytes(6).toString('hex')}`) },
       checkRefreshMs: 60_000,
       commitFiles: new CommitFileCache(),
+      active,
       ...overrides,
     }),
   );
   return {
     bot,
     queue,
+    active,
     engine,
     async deliver(event, payload) {
       const response = await bot.deliver(event, payload);
