@@ -1,4 +1,4 @@
-import { DNS_LABEL } from '../config/schema.js';
+import { commentProblem, environmentProblem, shaProblem } from '../security/input-limits.js';
 
 /** What a `/s2i` line asks for. */
 export type Command =
@@ -23,13 +23,10 @@ export type ParsedCommand = Command | InvalidCommand;
 /** Verbs that build or deploy: they need write access to the repo. */
 export const WRITE_VERBS: ReadonlySet<Command['verb']> = new Set(['rebuild', 'build', 'deploy', 'rollback', 'unpin']);
 
-/** GitHub caps a comment at 65,536 characters; anything longer did not come from GitHub. */
-export const MAX_COMMENT_LENGTH = 65_536;
 /** Commands taken from one comment; more are answered as one invalid line, so a comment cannot fan out runs. */
 export const MAX_COMMANDS_PER_COMMENT = 5;
 
 const PREFIX = '/s2i';
-const SHA = /^[0-9a-f]{7,40}$/;
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;
 
 /**
@@ -38,7 +35,8 @@ const FENCE = /^ {0,3}(`{3,}|~{3,})/;
  * (`> `), are not commands, so quoting someone's command or showing one in code runs nothing.
  */
 export function parseCommands(body: string): ParsedCommand[] {
-  if (body.length > MAX_COMMENT_LENGTH) return [];
+  // A body GitHub could not have sent (too long, a NUL) is not read at all.
+  if (commentProblem(body)) return [];
   const commands: ParsedCommand[] = [];
   let fence: string | undefined;
   for (const raw of body.split(/\r?\n/)) {
@@ -92,17 +90,12 @@ function parseLine(words: string[], line: string): ParsedCommand {
       if (problem) return invalid(problem);
       if (args.length === 1) return { verb, environment: args[0] };
       const sha = args[1].toLowerCase();
-      return SHA.test(sha) ? { verb, environment: args[0], sha } : invalid(`"${shorten(args[1], 60)}" is not a commit SHA (7 to 40 hexadecimal digits)`);
+      const shaIssue = shaProblem(sha);
+      return shaIssue ? invalid(shaIssue) : { verb, environment: args[0], sha };
     }
     default:
       return invalid(`unknown command "${shorten(verb, 60)}"`);
   }
-}
-
-function environmentProblem(name: string): string | undefined {
-  return name.length <= 63 && DNS_LABEL.test(name)
-    ? undefined
-    : `"${shorten(name, 60)}" is not an environment name (lowercase letters, digits and "-", at most 63)`;
 }
 
 /** Text quoted back to the user: bounded, and without backticks that would break the Markdown around it. */

@@ -37,7 +37,7 @@ describe('commands/handle-comment: /s2i commands through the app', () => {
     await t.fixture.deliver('issue_comment', comment('/s2i deploy Production'));
 
     expect(bodyOf(t.github, `POST ${APP}/issues/1/comments`).body).toBe(
-      `⚠️ \`/s2i deploy Production\`: "Production" is not an environment name (lowercase letters, digits and "-", at most 63).\n\n${HELP_TEXT}`,
+      `⚠️ \`/s2i deploy Production\`: "Production" is not an environment name: at most 63 lowercase letters, digits and "-", starting and ending with a letter or digit.\n\n${HELP_TEXT}`,
     );
     expect(t.fixture.engine.calls).toEqual([]);
   });

@@ -1,4 +1,5 @@
-import { MAX_COMMANDS_PER_COMMENT, MAX_COMMENT_LENGTH, parseCommands, type ParsedCommand } from '../../src/commands/parse-commands.js';
+import { MAX_COMMANDS_PER_COMMENT, parseCommands, type ParsedCommand } from '../../src/commands/parse-commands.js';
+import { MAX_COMMENT_BYTES } from '../../src/security/input-limits.js';
 
 describe('commands/parse-commands', () => {
   const accepted: Array<[string, ParsedCommand[]]> = [
@@ -56,14 +57,14 @@ describe('commands/parse-commands', () => {
     ['/s2i rebuild --no-cache --no-cache', '`rebuild` takes only `--no-cache`'],
     ['/s2i deploy', '`deploy` takes one environment name'],
     ['/s2i deploy a b', '`deploy` takes one environment name'],
-    ['/s2i deploy Production', '"Production" is not an environment name (lowercase letters, digits and "-", at most 63)'],
-    ['/s2i deploy ../prod', '"../prod" is not an environment name (lowercase letters, digits and "-", at most 63)'],
-    [`/s2i deploy ${'a'.repeat(64)}`, `"${'a'.repeat(59)}…" is not an environment name (lowercase letters, digits and "-", at most 63)`],
+    ['/s2i deploy Production', '"Production" is not an environment name: at most 63 lowercase letters, digits and "-", starting and ending with a letter or digit'],
+    ['/s2i deploy ../prod', '"../prod" is not an environment name: at most 63 lowercase letters, digits and "-", starting and ending with a letter or digit'],
+    ['/s2i deploy qa-', '"qa-" is not an environment name: at most 63 lowercase letters, digits and "-", starting and ending with a letter or digit'],
     ['/s2i unpin', '`unpin` takes one environment name'],
     ['/s2i rollback', '`rollback` takes an environment name and optionally a commit SHA'],
-    ['/s2i rollback production abc', '"abc" is not a commit SHA (7 to 40 hexadecimal digits)'],
-    ['/s2i rollback production main', '"main" is not a commit SHA (7 to 40 hexadecimal digits)'],
-    [`/s2i rollback production ${'a'.repeat(41)}`, `"${'a'.repeat(41)}" is not a commit SHA (7 to 40 hexadecimal digits)`],
+    ['/s2i rollback production abc', '"abc" is not a commit SHA: 7 to 40 lowercase hexadecimal digits, such as 4f2a9c1'],
+    ['/s2i rollback production main', '"main" is not a commit SHA: 7 to 40 lowercase hexadecimal digits, such as 4f2a9c1'],
+    [`/s2i rollback production ${'a'.repeat(41)}`, `"${'a'.repeat(41)}" is not a commit SHA: 7 to 40 lowercase hexadecimal digits, such as 4f2a9c1`],
     ['/s2i rollback production abcdef1 extra', '`rollback` takes an environment name and optionally a commit SHA'],
     ['/s2i `deploy`', 'unknown command "deploy"'],
   ];
@@ -84,7 +85,8 @@ describe('commands/parse-commands', () => {
     expect(commands.at(-1)).toEqual({ verb: 'invalid', line: '/s2i status', problem: `at most ${MAX_COMMANDS_PER_COMMENT} commands are taken from one comment` });
   });
 
-  it('reads nothing from a body longer than GitHub allows', () => {
-    expect(parseCommands(`/s2i build\n${'x'.repeat(MAX_COMMENT_LENGTH)}`)).toEqual([]);
+  it('reads nothing from a body GitHub could not have sent: too long, or with a NUL', () => {
+    expect(parseCommands(`/s2i build\n${'x'.repeat(MAX_COMMENT_BYTES)}`)).toEqual([]);
+    expect(parseCommands('/s2i build\n\u0000')).toEqual([]);
   });
 });
