@@ -60,7 +60,5 @@ COPY --from=build /app/dist ./dist
 # Any uid works (Kubernetes may pick one); the files belong to root, so the bot cannot change its own code.
 USER 10001:10001
 EXPOSE 3000
-# Probot stops its server cleanly on SIGINT and has no SIGTERM handler, which node as PID 1 would then ignore
-# until the runtime kills it.
-STOPSIGNAL SIGINT
+# SIGTERM (docker stop, a pod's deletion) drains: running builds get S2I_SHUTDOWN_GRACE_SECONDS to finish.
 CMD ["node", "dist/src/main.js"]

@@ -61,11 +61,12 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 let failure = 0;
-const outcomes = new Map<string, number>();
+const outcomes = new Map<string, { code: number; seconds: number }>();
 for (const [index, script] of BENCHMARKS.entries()) {
   if (index > 0) console.log(`\n${'-'.repeat(100)}\n`);
+  const started = performance.now();
   const code = await run(script, WITH_ROUNDS.has(script) ? args : []);
-  outcomes.set(script, code);
+  outcomes.set(script, { code, seconds: (performance.now() - started) / 1000 });
   if (code !== 0 && failure === 0) failure = code;
   if (interrupted || code === 130) break;
 }
@@ -85,14 +86,19 @@ function printSummary(): void {
     .split('\n')
     .filter(Boolean)
     .map((line) => JSON.parse(line) as SummaryRow & { benchmark: string });
-  const rows = [['benchmark', 'figure', 'value', 'goal', '']];
-  for (const [script, code] of outcomes) {
+  const rows = [['benchmark', 'took', 'figure', 'value', 'goal', '']];
+  for (const [script, { code, seconds }] of outcomes) {
     const name = script.replace(/\.js$/, '');
+    const took = `${Math.round(seconds)} s`;
     const own = recorded.filter((row) => row.benchmark === name);
-    if (code !== 0) rows.push([name, code === 130 ? 'interrupted' : `failed (exit code ${code}): see its output above`, '', '', '']);
-    else if (own.length === 0) rows.push([name, 'see its output above', '', '', '']);
-    for (const row of own) rows.push([name, row.figure, row.value, row.goal ?? '', row.met === undefined ? '' : row.met ? 'met' : 'NOT met']);
+    if (code !== 0) rows.push([name, took, code === 130 ? 'interrupted' : `failed (exit code ${code}): see its output above`, '', '', '']);
+    else if (own.length === 0) rows.push([name, took, 'see its output above', '', '', '']);
+    for (const [index, row] of own.entries()) {
+      rows.push([index === 0 ? name : '', index === 0 ? took : '', row.figure, row.value, row.goal ?? '', row.met === undefined ? '' : row.met ? 'met' : 'NOT met']);
+    }
   }
   console.log(`\n${'='.repeat(100)}\n\nsummary (goals printed, never enforced)\n`);
-  console.log(table(rows, [0, 1, 2, 3, 4]));
+  const total = [...outcomes.values()].reduce((sum, outcome) => sum + outcome.seconds, 0);
+  console.log(table(rows, [0, 2, 3, 4, 5]));
+  console.log(`\nall benchmarks: ${(total / 60).toFixed(1)} minutes`);
 }

@@ -1,6 +1,7 @@
 import { appendFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 /** A benchmark that cannot run or whose run broke: printed, exit code 1. */
 export class BenchError extends Error {
@@ -93,3 +94,34 @@ export function recordSummary(benchmark: string, rows: SummaryRow[]): void {
   appendFileSync(file, rows.map((row) => `${JSON.stringify({ benchmark, ...row })}
 `).join(''));
 }
+
+/** Reads a benchmark's string options from the command line; `--help` (`-h`) prints `usage` and exits 0. */
+export function readStringOptions<Name extends string>(names: readonly Name[], usage: string): Partial<Record<Name, string>> {
+  const options = Object.fromEntries(names.map((name) => [name, { type: 'string' as const }]));
+  const { values } = parseArgs({ args: process.argv.slice(2), options: { ...options, help: { type: 'boolean', short: 'h', default: false } } });
+  if (values.help) {
+    process.stdout.write(usage);
+    process.exit(0);
+  }
+  return values as Partial<Record<Name, string>>;
+}
+
+/** An option's text as a whole number of at least `min`. */
+export function wholeNumber(name: string, text: string, min: number): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min) throw new BenchError(`${name} must be a whole number of at least ${min}, got "${text}"`);
+  return value;
+}
+
+/** Runs a benchmark's main: exit code 0, 130 after Ctrl-C, 1 with the message when the run broke. */
+export function runBenchmark(main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      if (error instanceof Interrupted) process.exit(130);
+      console.error(`bench failed: ${error instanceof Error ? error.message : String(error)}`);
+      process.exit(1);
+    },
+  );
+}
+

@@ -242,7 +242,13 @@ export class BotProcess {
       stderr = lines.pop() ?? '';
       for (const line of lines) if (line.trim()) this.errors.push(`stderr: ${line}`);
     });
-    child.on('exit', () => (this.exited = true));
+    // The bot must not outlive the benchmark, however that ends.
+    const kill = () => child.kill('SIGKILL');
+    process.once('exit', kill);
+    child.on('exit', () => {
+      this.exited = true;
+      process.off('exit', kill);
+    });
   }
 
   /**

@@ -20,7 +20,7 @@ import { readBuilderContract } from '../src/build/builder-image.js';
 import { DockerEngine } from '../src/docker/docker-engine.js';
 import { loadBuildSettings, type BuildSettings } from '../src/settings/build-settings.js';
 import { packDirectory } from '../src/source/pack-directory.js';
-import { BenchError, Interrupted, projectRoot, readRounds, recordSummary, stats, table } from './bench-support.js';
+import { BenchError, Interrupted, projectRoot, readRounds, recordSummary, runBenchmark, stats, table } from './bench-support.js';
 
 /** Repository every image of this benchmark is tagged under; all of them are removed at the end. */
 const BENCH_REPOSITORY = 's2i-bot-bench';
@@ -336,11 +336,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    if (error instanceof Interrupted) process.exit(130);
-    console.error(`bench failed: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  },
-);
+runBenchmark(main);

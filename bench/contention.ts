@@ -25,7 +25,7 @@ import { ProbotOctokit } from 'probot';
 import { ConfigRepoError, type ConfigRepoWrite } from '../src/gitops/config-repo.js';
 import { GitHubConfigRepo } from '../src/gitops/github-config-repo.js';
 import { enforcePolicy } from '../src/policy/enforce-policy.js';
-import { BenchError, Interrupted, median, readRounds, table } from './bench-support.js';
+import { BenchError, Interrupted, median, readRounds, runBenchmark, table } from './bench-support.js';
 import { FakeGitData } from './fake-git-data.js';
 
 const CONFIG_REPO = 'acme/cluster-config';
@@ -315,14 +315,7 @@ async function main(): Promise<void> {
 }
 
 if (isMainThread) {
-  main().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      if (error instanceof Interrupted) process.exit(130);
-      console.error(`bench failed: ${error instanceof Error ? error.message : String(error)}`);
-      process.exit(1);
-    },
-  );
+  runBenchmark(main);
 } else {
   // The replica: another bot process deploying its own apps into the same branch, when told to.
   const { baseUrl, count, round, writer } = workerData as { baseUrl: string; count: number; round: number; writer: WriterSettings };

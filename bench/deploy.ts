@@ -40,7 +40,7 @@ import { loadBotSettings } from '../src/settings/bot-settings.js';
 import { loadBuildSettings, type BuildSettings } from '../src/settings/build-settings.js';
 import { FakeGitHub, type ApiRequest } from './fake-github.js';
 import { DefaultBranchCache } from '../src/gitops/github-config-repo.js';
-import { BenchError, Interrupted, median, percentile, projectRoot, readRounds, recordSummary, table } from './bench-support.js';
+import { BenchError, Interrupted, median, percentile, projectRoot, readRounds, recordSummary, runBenchmark, table } from './bench-support.js';
 
 /** Repository path every image of this benchmark is pushed under; all of them are removed at the end. */
 const BENCH_PATH = 's2i-bot-bench';
@@ -327,7 +327,7 @@ function report(bot: BotRound[], direct: DirectRound[], options: Options): void 
   });
   recordSummary('deploy', [
     { figure: 'push → deploy through the bot, median', value: seconds(median(bot.map((round) => round.totalMs))) },
-    { figure: '  by phase, median ms', value: phaseMedians.join(', ') },
+    { figure: 'push → deploy by phase, median ms', value: phaseMedians.join(', ') },
     { figure: 'bot overhead (everything but assemble), median', value: seconds(median(overhead)), goal: `< ${seconds(GOAL_OVERHEAD_MS)}`, met: median(overhead) < GOAL_OVERHEAD_MS },
     { figure: 'GitHub API calls per deploy, max', value: String(maxCalls), goal: `≤ ${GOAL_API_CALLS}`, met: maxCalls <= GOAL_API_CALLS },
   ]);
@@ -580,11 +580,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    if (error instanceof Interrupted) process.exit(130);
-    console.error(`bench failed: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  },
-);
+runBenchmark(main);

@@ -20,7 +20,7 @@ import { DockerEngine } from '../src/docker/docker-engine.js';
 import { formatBytes } from '../src/source/prepare-source.js';
 import { loadBuildSettings, type BuildSettings } from '../src/settings/build-settings.js';
 import { packDirectory } from '../src/source/pack-directory.js';
-import { BenchError, Interrupted, median, projectRoot, readRounds, recordSummary, stats, table } from './bench-support.js';
+import { BenchError, Interrupted, median, projectRoot, readRounds, recordSummary, runBenchmark, stats, table } from './bench-support.js';
 
 /** Every image of this benchmark is tagged under `s2i-bot-bench/incremental-<method>`; all are removed at the end. */
 const BENCH_REPOSITORY = 's2i-bot-bench/incremental';
@@ -332,11 +332,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    if (error instanceof Interrupted) process.exit(130);
-    console.error(`bench failed: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  },
-);
+runBenchmark(main);

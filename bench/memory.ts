@@ -17,11 +17,10 @@ import { createRequire } from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { DockerEngine } from '../src/docker/docker-engine.js';
 import type { PushPayload } from '../src/events/push-event.js';
 import { formatBytes } from '../src/source/prepare-source.js';
-import { BenchError, Interrupted, median, recordSummary, table } from './bench-support.js';
+import { BenchError, Interrupted, median, readStringOptions, recordSummary, runBenchmark, table, wholeNumber } from './bench-support.js';
 import { BotProcess, FakeGitHubServer, removePushedImages, signedPush, sleep, writeTarball, type CheckEvent } from './bot-process.js';
 
 const BUILDER = 's2i-bot/builder-html:local';
@@ -47,27 +46,10 @@ const USAGE = `Usage: npm run bench:memory [-- --big N --small N --registry HOST
 `;
 
 function readOptions(): Options {
-  const { values } = parseArgs({
-    args: process.argv.slice(2),
-    options: {
-      big: { type: 'string' },
-      small: { type: 'string' },
-      registry: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    process.exit(0);
-  }
-  const count = (name: string, text: string) => {
-    const value = Number(text);
-    if (!Number.isInteger(value) || value < 0) throw new BenchError(`${name} must be a whole number, got "${text}"`);
-    return value;
-  };
+  const values = readStringOptions(['big', 'small', 'registry'], USAGE);
   return {
-    big: count('big', values.big ?? process.env.BENCH_MEMORY_BIG ?? '200'),
-    small: count('small', values.small ?? process.env.BENCH_MEMORY_SMALL ?? '20000'),
+    big: wholeNumber('big', values.big ?? process.env.BENCH_MEMORY_BIG ?? '200', 0),
+    small: wholeNumber('small', values.small ?? process.env.BENCH_MEMORY_SMALL ?? '20000', 0),
     registry: values.registry ?? process.env.BENCH_REGISTRY ?? '127.0.0.1:5000',
   };
 }
@@ -216,11 +198,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    if (error instanceof Interrupted) process.exit(130);
-    console.error(`bench failed: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  },
-);
+runBenchmark(main);

@@ -1,8 +1,8 @@
 /**
  * Benchmark: how fast the bot answers webhooks, idle and while a build runs on the engine. The bot runs as
  * `npm start` runs it, in its own process (bench/bot-process.ts); this process sends signed `push` webhooks over
- * keep-alive HTTP and plays GitHub. Each push is accepted by the guards and queued; its run reads `.github/s2i.yml`
- * at the commit, finds none (404) and ends: the cheapest real run. Measured twice: with nothing else going on, and
+ * keep-alive HTTP and plays GitHub. Each push is accepted by the guards and starts a run, which reads
+ * `.github/s2i.yml` at the commit, finds none (404) and ends before it needs a build slot: the cheapest real run. Measured twice: with nothing else going on, and
  * while `s2i-bot build` builds examples/hello-node-deps (200 dependencies, `npm ci` offline) with
  * s2i-bot/builder-nodejs:local, one build after the other.
  *
@@ -17,10 +17,9 @@ import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { DockerEngine } from '../src/docker/docker-engine.js';
 import type { PushPayload } from '../src/events/push-event.js';
-import { BenchError, Interrupted, median, percentile, projectRoot, recordSummary, table } from './bench-support.js';
+import { BenchError, Interrupted, median, percentile, projectRoot, readStringOptions, recordSummary, runBenchmark, table, wholeNumber } from './bench-support.js';
 import { BotProcess, FakeGitHubServer, signedPush, sleep, type SignedWebhook } from './bot-process.js';
 
 const BUILDER = 's2i-bot/builder-nodejs:local';
@@ -29,7 +28,7 @@ const GOAL_P99_MS = 50;
 const GOAL_RATE = 500;
 /** A steady rate well under the goal, for the answer time of a bot that is not pushed to its limit. */
 const MODERATE_RATE = 100;
-/** Length of the throughput measurement: every webhook of it queues a run, which the bot works off afterwards. */
+/** Length of the throughput measurement: every webhook of it starts a run, which the bot works off afterwards. */
 const SATURATE_SECONDS = 3;
 /** Distinct push bodies the senders cycle through (each a different commit, none with a config). */
 const BODIES = 2000;
@@ -49,28 +48,11 @@ const USAGE = `Usage: npm run bench:webhooks [-- --seconds N --rate N --connecti
 `;
 
 function readOptions(): Options {
-  const { values } = parseArgs({
-    args: process.argv.slice(2),
-    options: {
-      seconds: { type: 'string' },
-      rate: { type: 'string' },
-      connections: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    process.exit(0);
-  }
-  const positive = (name: string, text: string) => {
-    const value = Number(text);
-    if (!Number.isInteger(value) || value < 1) throw new BenchError(`${name} must be a positive integer, got "${text}"`);
-    return value;
-  };
+  const values = readStringOptions(['seconds', 'rate', 'connections'], USAGE);
   return {
-    seconds: positive('seconds', values.seconds ?? process.env.BENCH_WEBHOOK_SECONDS ?? '5'),
-    rate: positive('rate', values.rate ?? process.env.BENCH_WEBHOOK_RATE ?? String(GOAL_RATE)),
-    connections: positive('connections', values.connections ?? process.env.BENCH_WEBHOOK_CONNECTIONS ?? '8'),
+    seconds: wholeNumber('seconds', values.seconds ?? process.env.BENCH_WEBHOOK_SECONDS ?? '5', 1),
+    rate: wholeNumber('rate', values.rate ?? process.env.BENCH_WEBHOOK_RATE ?? String(GOAL_RATE), 1),
+    connections: wholeNumber('connections', values.connections ?? process.env.BENCH_WEBHOOK_CONNECTIONS ?? '8', 1),
   };
 }
 
@@ -86,8 +68,8 @@ interface Measurement {
   goal: Paced;
   /** Webhooks answered per second with as many in flight as there are connections. */
   throughput: number;
-  /** Runs waiting in the bot's queue when the measurements ended. */
-  queueDepth: number;
+  /** Runs of these webhooks that had not read their config yet when the measurements ended. */
+  backlog: number;
 }
 
 /** Counts answers other than 200; the benchmark is broken when there is one. */
@@ -141,11 +123,16 @@ async function atRate(bot: BotProcess, bodies: SignedWebhook[], rate: number, se
   return { latencies, perSecond: sent / seconds };
 }
 
-/** Waits until no run waits in the bot's queue, as its own /metrics says. */
-async function drained(bot: BotProcess): Promise<void> {
+/** Runs of the webhooks sent so far that have not read their config yet (GitHub's view: the fake counts the reads). */
+function backlog(github: FakeGitHubServer, sent: () => number): number {
+  return sent() - github.counts.configMissing;
+}
+
+/** Waits until the run of every webhook sent so far has read its config. */
+async function settled(github: FakeGitHubServer, sent: () => number): Promise<void> {
   const deadline = performance.now() + 300_000;
-  while ((await bot.metric('s2i_bot_queue_depth')) !== 0) {
-    if (performance.now() > deadline) throw new BenchError("the bot's queue did not drain within 300 s");
+  while (backlog(github, sent) > 0) {
+    if (performance.now() > deadline) throw new BenchError(`${backlog(github, sent)} runs did not read their config within 300 s`);
     await sleep(250);
   }
 }
@@ -153,16 +140,16 @@ async function drained(bot: BotProcess): Promise<void> {
 const describePaced = (paced: Paced) =>
   `at ${paced.perSecond.toFixed(0)}/s answered in ${median(paced.latencies).toFixed(1)} ms median, ${percentile(paced.latencies, 0.99).toFixed(1)} ms p99 (${paced.latencies.length} webhooks)`;
 
-/** The three measurements of one condition, back to back; the queue fills meanwhile. */
-async function measure(bot: BotProcess, bodies: SignedWebhook[], options: Options, next: () => string, label: string): Promise<Measurement> {
+/** The three measurements of one condition, back to back; runs pile up meanwhile. */
+async function measure(bot: BotProcess, github: FakeGitHubServer, bodies: SignedWebhook[], options: Options, next: () => string, sent: () => number, label: string): Promise<Measurement> {
   const moderate = await atRate(bot, bodies, MODERATE_RATE, options.seconds, next);
   console.log(`  ${label}: ${describePaced(moderate)}`);
   const goal = await atRate(bot, bodies, options.rate, options.seconds, next);
   console.log(`  ${label}: ${describePaced(goal)}`);
   const throughput = await saturate(bot, bodies, options.connections, SATURATE_SECONDS, next);
-  const queueDepth = (await bot.metric('s2i_bot_queue_depth')) ?? NaN;
-  console.log(`  ${label}: ${throughput.toFixed(0)} webhooks/s answered with ${options.connections} connections; ${queueDepth} runs left in the queue`);
-  return { moderate, goal, throughput, queueDepth };
+  const left = backlog(github, sent);
+  console.log(`  ${label}: ${throughput.toFixed(0)} webhooks/s answered with ${options.connections} connections; ${left} runs had not read their config yet`);
+  return { moderate, goal, throughput, backlog: left };
 }
 
 /** One background build: the `s2i-bot build` process's start and end. */
@@ -242,28 +229,29 @@ async function main(): Promise<void> {
     const bodies = Array.from({ length: BODIES }, () => signedPush(template, randomBytes(20).toString('hex')));
     let deliveries = 0;
     const next = () => `bench-${process.pid}-${(deliveries += 1)}`;
+    const sent = () => deliveries;
     console.log(`webhook benchmark: signed push webhooks to the bot (npm start, its own process, pid ${bot.pid}) over keep-alive HTTP`);
-    console.log('each push is accepted and queued; its run reads .github/s2i.yml at the commit, finds none (404) and ends');
+    console.log('each push is accepted and starts a run, which reads .github/s2i.yml at the commit, finds none (404) and ends');
     console.log(`building: s2i-bot build examples/hello-node-deps --builder ${BUILDER} (npm ci of 200 packages, offline), one after the other`);
     console.log(`idle and building: ${options.seconds} s at ${MODERATE_RATE}/s, ${options.seconds} s at ${options.rate}/s (answer time), ${SATURATE_SECONDS} s with ${options.connections} connections (throughput)`);
     console.log(`Node.js ${process.version}, ${cpus().length} CPUs, load average ${loadavg().map((value) => value.toFixed(2)).join(' ')} (other work on the machine moves every figure)\n`);
 
     // Warm-up: connections, the installation token, JIT.
     await atRate(bot, bodies, 200, 2, next);
-    await drained(bot);
-    const idle = await measure(bot, bodies, options, next, 'idle    ');
+    await settled(github, sent);
+    const idle = await measure(bot, github, bodies, options, next, sent, 'idle    ');
     if (interrupted) throw new Interrupted();
 
-    // The builds start while the bot works off the runs queued so far; both conditions start with an empty queue.
+    // The builds start while the bot works off the runs of the idle measurements; both conditions start without any.
     background = buildLoop(root, 's2i-bot-bench/webhooks-build');
     const failed = background.done.then(
       () => undefined,
       (error: unknown) => error as Error,
     );
     // At least into the first build's assemble (npm ci).
-    await Promise.all([drained(bot), sleep(3000)]);
+    await Promise.all([settled(github, sent), sleep(3000)]);
     const from = performance.now();
-    const busy = await measure(bot, bodies, options, next, 'building');
+    const busy = await measure(bot, github, bodies, options, next, sent, 'building');
     const to = performance.now();
     background.stop();
     console.log('\nwaiting for the build in flight to finish…');
@@ -315,7 +303,7 @@ function report(idle: Measurement, busy: Measurement, options: Options): void {
       row(`answer p99 ms at ${options.rate}/s`, (measurement) => p99(measurement.goal), 1),
       row(`answer max ms at ${options.rate}/s`, (measurement) => Math.max(...measurement.goal.latencies), 1),
       row(`throughput, webhooks/s answered (${options.connections} connections)`, (measurement) => measurement.throughput, 0),
-      row('runs left in the queue after the three', (measurement) => measurement.queueDepth, 0),
+      row('runs that had not read their config after the three', (measurement) => measurement.backlog, 0),
     ]),
   );
   const worstP99 = Math.max(p99(idle.goal), p99(busy.goal));
@@ -338,11 +326,4 @@ function report(idle: Measurement, busy: Measurement, options: Options): void {
   ]);
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    if (error instanceof Interrupted) process.exit(130);
-    console.error(`bench failed: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  },
-);
+runBenchmark(main);

@@ -12,9 +12,9 @@ export type RunOutcome = 'succeeded' | 'failed' | 'held_back';
 
 /** The queue as the gauges read it, at scrape time. */
 export interface QueueGauges {
-  /** Runs waiting for a free slot. */
+  /** Runs waiting for a free build slot. */
   readonly waitingCount: number;
-  /** Runs executing: the concurrency in use. */
+  /** Runs holding a build slot: the concurrency in use. */
   readonly runningCount: number;
 }
 
@@ -92,7 +92,7 @@ export class BotMetrics {
     const queue = options.queue;
     new Gauge({
       name: `${METRIC_PREFIX}queue_depth`,
-      help: 'Runs waiting in the queue for a free slot.',
+      help: 'Runs waiting for a free build slot.',
       registers,
       collect() {
         this.set(queue?.waitingCount ?? 0);
@@ -100,7 +100,7 @@ export class BotMetrics {
     });
     new Gauge({
       name: `${METRIC_PREFIX}builds_running`,
-      help: 'Runs executing now (the concurrency in use, at most S2I_BUILD_CONCURRENCY).',
+      help: 'Runs holding a build slot now (the concurrency in use, at most S2I_BUILD_CONCURRENCY).',
       registers,
       collect() {
         this.set(queue?.runningCount ?? 0);

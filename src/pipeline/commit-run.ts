@@ -17,7 +17,7 @@ import type { Pin } from '../gitops/pin.js';
 import type { ActiveRuns } from '../queue/active-runs.js';
 import type { RunQueue } from '../queue/run-queue.js';
 import { ownedEngine } from '../store/container-owner.js';
-import type { LiveRunState, Run, RunKind, RunStore } from '../store/run-store.js';
+import type { Run, RunKind, RunStore } from '../store/run-store.js';
 import type { PushResult } from '../registry/push-image.js';
 import { buildCancelled, type CheckAction, type CheckName } from '../report/check-output.js';
 import { configInvalid, configUnreadable } from '../report/config-output.js';
@@ -215,7 +215,13 @@ async function execute(
     await prepared.checks.check('s2i/build').complete('cancelled', buildCancelled(reason));
     return { status: 'cancelled', reason, checks: prepared.checks };
   }
-  const checks = checksFor(deps, octokit, target, log, (name, id) => store.advance(runId, store.get(runId)?.state as LiveRunState, name === 's2i/build' ? { buildCheckRunId: id } : { deployCheckRunId: id }));
+  // Kept while the run is live, so a restart can conclude the check; a run that already ended needs nothing more.
+  const checks = checksFor(deps, octokit, target, log, (name, id) => {
+    const state = store.get(runId)?.state;
+    if (state === 'queued' || state === 'building' || state === 'pushing' || state === 'deploying') {
+      store.advance(runId, state, name === 's2i/build' ? { buildCheckRunId: id } : { deployCheckRunId: id });
+    }
+  });
   const signal = deps.active.start(runId);
   let result: PipelineResult;
   try {

@@ -300,7 +300,9 @@ class OvertakenError extends Error {
 /** The text of why a run was stopped. */
 function cancelReason(signal: AbortSignal): string {
   const reason: unknown = signal.reason;
-  return reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : 'The run was cancelled.';
+  // `abort()` without a reason (Ctrl-C in the CLI) gives a DOMException that says nothing to the user.
+  if (reason instanceof Error && reason.name !== 'AbortError') return reason.message;
+  return typeof reason === 'string' ? reason : 'The build was cancelled.';
 }
 
 /** The environment is pinned, as read at the head the commit would be built on. */

@@ -22,14 +22,17 @@ export interface RecoveryPorts {
  * committed, so the honest answer is a failed check that says so and how to retry. Nothing stays `in_progress`.
  */
 export async function recoverRuns(ports: RecoveryPorts): Promise<{ concluded: Run[]; removed: RemovedContainer[] }> {
-  const concluded = await concludeRuns(ports, ports.store.interrupted(), 'the bot restarted');
+  // Containers first: they are the dead process's builds still running, and GitHub may be slow or down.
+  const interrupted = ports.store.interrupted();
+  for (const run of interrupted) ports.store.finish(run.id, 'failed', { error: `${INTERRUPTED_TITLE}: the bot restarted` });
   const removed = await removeOrphanContainers(ports.engine, ports.store).catch((error: unknown) => {
     ports.log.error({ err: error }, 'leftover build containers could not be listed');
     return [];
   });
+  for (const run of interrupted) await concludeOnGitHub(ports, run, 'the bot restarted');
   for (const container of removed) ports.log.info({ container: container.name, run: container.runId }, 'leftover build container removed');
   ports.store.prune();
-  return { concluded, removed };
+  return { concluded: interrupted, removed };
 }
 
 /**
@@ -39,25 +42,30 @@ export async function recoverRuns(ports: RecoveryPorts): Promise<{ concluded: Ru
 export async function concludeRuns(ports: RecoveryPorts, runs: Run[], why: string): Promise<Run[]> {
   const concluded: Run[] = [];
   for (const run of runs) {
-    const ended = ports.store.finish(run.id, 'failed', { error: `${INTERRUPTED_TITLE}: ${why}` });
-    if (!ended) continue;
+    // A run that ended by itself meanwhile needs nothing more.
+    if (!ports.store.finish(run.id, 'failed', { error: `${INTERRUPTED_TITLE}: ${why}` })) continue;
     concluded.push(run);
-    ports.log.warn({ run: run.id, repo: run.repo, sha: run.sha, state: run.state }, 'run interrupted: concluded as failed');
-    if (run.installationId === undefined) continue;
-    try {
-      const octokit = await ports.octokitFor(run.installationId);
-      const [owner, repo] = run.repo.split('/');
-      const summary = `s2i-bot stopped while this run was ${run.state} (${why}), so it will not finish. Nothing was deployed by it after that point. Comment \`/s2i rebuild\` on the commit's pull request or issue, or press Re-run, to run it again.`;
-      for (const id of [run.buildCheckRunId, run.deployCheckRunId]) {
-        if (id === undefined) continue;
-        await octokit.rest.checks.update({ owner, repo, check_run_id: id, status: 'completed', conclusion: 'failure', completed_at: new Date().toISOString(), output: { title: INTERRUPTED_TITLE, summary } });
-      }
-      if (run.commentId !== undefined) {
-        await octokit.rest.issues.updateComment({ owner, repo, comment_id: run.commentId, body: `❌ ${INTERRUPTED_TITLE} while ${run.state} ${run.sha.slice(0, 7)}: comment \`/s2i rebuild\` to retry.` });
-      }
-    } catch (error) {
-      ports.log.error({ err: error, run: run.id }, 'interrupted run could not be concluded on GitHub');
-    }
+    await concludeOnGitHub(ports, run, why);
   }
   return concluded;
+}
+
+/** Concludes an interrupted run's check runs and command reply on GitHub; failures are logged, not thrown. */
+async function concludeOnGitHub(ports: RecoveryPorts, run: Run, why: string): Promise<void> {
+  ports.log.warn({ run: run.id, repo: run.repo, sha: run.sha, state: run.state }, 'run interrupted: concluded as failed');
+  if (run.installationId === undefined) return;
+  try {
+    const octokit = await ports.octokitFor(run.installationId);
+    const [owner, repo] = run.repo.split('/');
+    const summary = `s2i-bot stopped while this run was ${run.state} (${why}), so it will not finish. Nothing was deployed by it after that point. Comment \`/s2i rebuild\` on the commit's pull request or issue, or press Re-run, to run it again.`;
+    for (const id of [run.buildCheckRunId, run.deployCheckRunId]) {
+      if (id === undefined) continue;
+      await octokit.rest.checks.update({ owner, repo, check_run_id: id, status: 'completed', conclusion: 'failure', completed_at: new Date().toISOString(), output: { title: INTERRUPTED_TITLE, summary } });
+    }
+    if (run.commentId !== undefined) {
+      await octokit.rest.issues.updateComment({ owner, repo, comment_id: run.commentId, body: `❌ ${INTERRUPTED_TITLE} while ${run.state} ${run.sha.slice(0, 7)}: comment \`/s2i rebuild\` to retry.` });
+    }
+  } catch (error) {
+    ports.log.error({ err: error, run: run.id }, 'interrupted run could not be concluded on GitHub');
+  }
 }

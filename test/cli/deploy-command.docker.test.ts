@@ -249,7 +249,7 @@ describe('cli/deploy-command (real engine, registry and git)', () => {
         'warning: interrupted: stopping the build and removing its container (Ctrl-C again to quit at once)',
         's2i-bot: interrupted: nothing was deployed',
       ]);
-      expect(stdout).toContain('s2i/build failure: Assemble failed: the build was cancelled\n');
+      expect(stdout).toContain('s2i/build cancelled: Build cancelled\n    The build was cancelled.\n');
       expect(await leftoverBuildContainers(slowSha)).toEqual([]);
       expect(git(configRepo, 'rev-parse', 'HEAD')).toBe(before);
     });

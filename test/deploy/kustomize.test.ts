@@ -232,6 +232,15 @@ describe('deploy (kustomize)', () => {
       expect(podLabels).toMatchObject(service.spec?.selector ?? { selector: 'missing' });
     });
 
+    it('gives the pod time to drain on SIGTERM: S2I_SHUTDOWN_GRACE_SECONDS and the cancelling after it', () => {
+      const { shutdownGraceMs } = loadBotSettings(only<{ data: Record<string, string> }>(objects, 'ConfigMap').data);
+      // After the grace period, cancelled runs get up to 15 s to remove their containers (queue/shut-down.ts).
+      const cancellingMs = 15_000;
+
+      expect(shutdownGraceMs).toBe(60_000);
+      expect((deployment.spec?.template.spec?.terminationGracePeriodSeconds ?? 30) * 1000).toBeGreaterThan(shutdownGraceMs + cancellingMs);
+    });
+
     it('labels every object app.kubernetes.io/name: s2i-bot and selects its pods by that label', () => {
       expect(objects.filter((object) => object.metadata.labels?.['app.kubernetes.io/name'] !== 's2i-bot').map((object) => object.kind)).toEqual([]);
       expect(deployment.spec?.selector.matchLabels).toEqual(NAME_LABEL);
