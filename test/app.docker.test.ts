@@ -296,7 +296,7 @@ describe('app: push → S2I build → registry → config repo → check runs', 
     const build = checkUpdate(31);
     expect(build.conclusion).toBe('failure');
     expect(build.output.title).toBe('Assemble failed: assemble exited with code 3');
-    expect(build.output.summary).toContain('**What to do:** read the log tail above, fix the source or the build environment, and push again');
+    expect(build.output.summary).toContain('**What to do:** read the last lines of the build log, fix the source or the build environment, and push again');
     // stdout and stderr are separate streams: their relative order is not guaranteed.
     expect(build.output.text).toContain('compiling');
     expect(build.output.text).toContain('error: missing semicolon');

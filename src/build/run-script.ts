@@ -50,7 +50,7 @@ export async function runScript(engine: ContainerEngine, containerId: string, op
       hint:
         result.exitCode === 137
           ? `the build may have run out of its ${formatBytes(settings.memoryBytes)} memory limit; ask the operator to raise S2I_BUILD_MEMORY`
-          : 'read the log tail above, fix the source or the build environment, and push again',
+          : 'read the last lines of the build log, fix the source or the build environment, and push again',
       exitCode: result.exitCode,
       logTail: tail.toArray(),
     });

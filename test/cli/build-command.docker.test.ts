@@ -138,7 +138,7 @@ describe('cli/build-command (real engine and registry)', () => {
       expect(failure?.code).toBe(1);
       const last = failure?.stderr.trim().split('\n').at(-1);
       expect(failure?.stdout).toContain('    npm ERR! missing script: build\n');
-      expect(last).toBe('s2i-bot: assemble failed: assemble exited with code 4. Read the log tail above, fix the source or the build environment, and push again.');
+      expect(last).toBe('s2i-bot: assemble failed: assemble exited with code 4. Read the last lines of the build log, fix the source or the build environment, and push again.');
     });
 
     it('cancels on Ctrl-C: kills and removes the build container and exits 130', async () => {
