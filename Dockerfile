@@ -61,4 +61,4 @@ COPY --from=build /app/dist ./dist
 USER 10001:10001
 EXPOSE 3000
 # SIGTERM (docker stop, a pod's deletion) drains: running builds get S2I_SHUTDOWN_GRACE_SECONDS to finish.
-CMD ["node", "dist/src/main.js"]
+CMD ["node", "--max-semi-space-size=2", "dist/src/main.js"]
