@@ -30,14 +30,15 @@ export async function handleComment(deps: BotDependencies, octokit: GitHubClient
       await reply.show(invalidReply(command));
       continue;
     }
-    try {
-      await answer(deps, octokit, comment, command, subjectOf, reply, log);
-    } catch (error) {
-      const failure = describeFailure(error, 'command');
-      log.error({ err: error, command: command.verb }, 'command failed');
-      await reply.show(problemReply(command, undefined, failure.reason, failure.hint));
-    }
+    await answer(deps, octokit, comment, command, subjectOf, reply, log).catch((error: unknown) => replyFailure(reply, command, undefined, error, log));
   }
+}
+
+/** A command that failed unexpectedly: logged, and answered with what went wrong and what to do. */
+async function replyFailure(reply: CommentReply, command: Command, subject: CommandSubject | undefined, error: unknown, log: Logger): Promise<void> {
+  const failure = describeFailure(error, 'command');
+  log.error({ err: error, command: command.verb }, 'command failed');
+  await reply.show(problemReply(command, subject, failure.reason, failure.hint));
 }
 
 async function answer(
@@ -77,9 +78,7 @@ async function answer(
         const answer = await execute(deps, octokit, comment, command, subject, mayStart, reply.commentId, log);
         if (answer !== undefined) await reply.show(answer);
       } catch (error) {
-        const failure = describeFailure(error, 'command');
-        log.error({ err: error, command: command.verb }, 'command failed');
-        await reply.show(problemReply(command, subject, failure.reason, failure.hint));
+        await replyFailure(reply, command, subject, error, log);
       }
     })(),
   );

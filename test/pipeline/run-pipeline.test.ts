@@ -7,7 +7,6 @@ import { parse } from 'yaml';
 import { parseRepoConfig } from '../../src/config/load-repo-config.js';
 import type { RepoConfig } from '../../src/config/schema.js';
 import type { ImageInfo } from '../../src/docker/container-engine.js';
-import type { ConfigRepo, ConfigRepoWrite, ReadFile, WriteOutcome } from '../../src/gitops/config-repo.js';
 import { runPipeline, type PipelineJob, type PipelinePorts } from '../../src/pipeline/run-pipeline.js';
 import type { CheckName, CheckOutput, Conclusion } from '../../src/report/check-output.js';
 import type { CheckReporter, RunReporter } from '../../src/report/check-reporter.js';
@@ -15,6 +14,7 @@ import type { DeploymentRecord, DeploymentReporter, DeploymentSubject } from '..
 import { renderPin } from '../../src/gitops/pin.js';
 import { loadBuildSettings } from '../../src/settings/build-settings.js';
 import { packDirectory } from '../../src/source/pack-directory.js';
+import { MemoryConfigRepo } from '../support/pipeline-fakes.js';
 import { UnusedEngine } from '../support/unused-engine.js';
 import { BUILT_IMAGE_ID, SucceedingEngine } from './succeeding-engine.js';
 
@@ -97,23 +97,6 @@ class RecordingReporter implements RunReporter {
   }
 }
 
-/** A config repo in memory: its files, and every write that got past the check. */
-class FakeConfigRepo implements ConfigRepo {
-  readonly description = 'acme/cluster-config@main';
-  readonly writes: ConfigRepoWrite[] = [];
-
-  constructor(private readonly files: Record<string, string>) {}
-
-  async readFile(path: string): Promise<string | undefined> {
-    return this.files[path];
-  }
-
-  async write(change: ConfigRepoWrite, check?: (read: ReadFile) => Promise<void>): Promise<WriteOutcome> {
-    if (check) await check((path) => this.readFile(path));
-    this.writes.push(change);
-    return { status: 'committed', commitSha: 'c0ffee'.padEnd(40, '0'), url: 'https://github.com/acme/cluster-config/commit/c0ffee', attempts: 1 };
-  }
-}
 
 /** Every deploy the pipeline recorded, one line per call. */
 class RecordingDeployments implements DeploymentReporter {
@@ -177,7 +160,7 @@ describe('src/pipeline/run-pipeline', () => {
   it('fails s2i/build at step builder when the engine cannot be reached, and neither deploys nor touches the config repo', async () => {
     const engine = new UnreachableEngine();
     const reporter = new RecordingReporter();
-    const configRepo = jest.fn(() => new FakeConfigRepo({}));
+    const configRepo = jest.fn(() => new MemoryConfigRepo({}));
     const run = ports({ engine, reporter, configRepo });
 
     const result = await runPipeline(job(), run);
@@ -201,7 +184,7 @@ describe('src/pipeline/run-pipeline', () => {
     const bug = new Error('reporter bug: cannot read properties of undefined');
     const engine = new UnreachableEngine();
     const reporter = new RecordingReporter({ check: 's2i/build', error: bug });
-    const configRepo = jest.fn(() => new FakeConfigRepo({}));
+    const configRepo = jest.fn(() => new MemoryConfigRepo({}));
     const run = ports({ engine, reporter, configRepo });
 
     const outcome = await runPipeline(job(), run).then(
@@ -219,7 +202,7 @@ describe('src/pipeline/run-pipeline', () => {
   it('records the deploy as a GitHub Deployment that goes in progress, then succeeds with the config commit as log', async () => {
     const reporter = new RecordingReporter();
     const deployments = new RecordingDeployments();
-    const configRepo = new FakeConfigRepo({ '.github/s2i-policy.yml': POLICY });
+    const configRepo = new MemoryConfigRepo({ '.github/s2i-policy.yml': POLICY });
     const run = ports({ engine: new SucceedingEngine(BUILDER, DIGEST), reporter, configRepo: () => configRepo, deployments });
 
     const result = await runPipeline(job(), run);
@@ -235,7 +218,7 @@ describe('src/pipeline/run-pipeline', () => {
     const reporter = new RecordingReporter();
     const deployments = new RecordingDeployments();
     const pin = renderPin({ environment: 'production', repo: 'acme/hello', sha: 'e'.repeat(40), image: 'registry.example.com/acme/hello@sha256:00', by: 'ada', at: '2026-01-01T00:00:00Z', reason: 'rollback' });
-    const configRepo = new FakeConfigRepo({ '.github/s2i-policy.yml': POLICY, 'apps/hello/production/s2i-pin.yaml': pin });
+    const configRepo = new MemoryConfigRepo({ '.github/s2i-policy.yml': POLICY, 'apps/hello/production/s2i-pin.yaml': pin });
     const run = ports({ engine: new SucceedingEngine(BUILDER, DIGEST), reporter, configRepo: () => configRepo, deployments });
 
     const result = await runPipeline(job(), run);
@@ -254,7 +237,7 @@ describe('src/pipeline/run-pipeline', () => {
   it('deploys a given image without building in a rollback, and writes the pin with the manifests in one commit', async () => {
     const engine = new SucceedingEngine(BUILDER, DIGEST);
     const reporter = new RecordingReporter();
-    const configRepo = new FakeConfigRepo({ '.github/s2i-policy.yml': POLICY, 'apps/hello/production/s2i-pin.yaml': 'an older pin' });
+    const configRepo = new MemoryConfigRepo({ '.github/s2i-policy.yml': POLICY, 'apps/hello/production/s2i-pin.yaml': 'an older pin' });
     const run = ports({ engine, reporter, configRepo: () => configRepo });
     const image = { registry: 'registry.example.com', reference: `registry.example.com/acme/hello:${SHA}`, digest: DIGEST, pinned: `registry.example.com/acme/hello@${DIGEST}` };
     const pin = { environment: 'production', repo: 'acme/hello', sha: SHA, image: image.pinned, by: 'ada', at: '2026-01-01T00:00:00Z', reason: 'rollback' };
@@ -277,7 +260,7 @@ describe('src/pipeline/run-pipeline', () => {
   it('deploys the image the registry already has for this commit instead of building it again', async () => {
     const engine = new AlreadyPushedEngine(BUILDER, DIGEST);
     const reporter = new RecordingReporter();
-    const configRepo = new FakeConfigRepo({ '.github/s2i-policy.yml': POLICY });
+    const configRepo = new MemoryConfigRepo({ '.github/s2i-policy.yml': POLICY });
     const run = ports({ engine, reporter, configRepo: () => configRepo });
 
     const result = await runPipeline(job(), run);
@@ -295,7 +278,7 @@ describe('src/pipeline/run-pipeline', () => {
 
   it('builds again when a rebuild is asked for, even if the registry has the image', async () => {
     const engine = new AlreadyPushedEngine(BUILDER, DIGEST);
-    const run = ports({ engine, reporter: new RecordingReporter(), configRepo: () => new FakeConfigRepo({ '.github/s2i-policy.yml': POLICY }) });
+    const run = ports({ engine, reporter: new RecordingReporter(), configRepo: () => new MemoryConfigRepo({ '.github/s2i-policy.yml': POLICY }) });
 
     const result = await runPipeline({ ...job(), rebuild: true }, run);
 
@@ -307,7 +290,7 @@ describe('src/pipeline/run-pipeline', () => {
   it('builds, pushes, and commits manifests pinned by the pushed digest after the policy allowed them', async () => {
     const engine = new SucceedingEngine(BUILDER, DIGEST);
     const reporter = new RecordingReporter();
-    const configRepo = new FakeConfigRepo({ '.github/s2i-policy.yml': POLICY });
+    const configRepo = new MemoryConfigRepo({ '.github/s2i-policy.yml': POLICY });
     const configRepoFor = jest.fn((_gitops: RepoConfig['gitops']) => configRepo);
     const run = ports({ engine, reporter, configRepo: configRepoFor });
 
@@ -346,7 +329,7 @@ describe('src/pipeline/run-pipeline', () => {
   it('fails s2i/deploy naming the policy file, and writes nothing, when the policy does not grant the app', async () => {
     const engine = new SucceedingEngine(BUILDER, DIGEST);
     const reporter = new RecordingReporter();
-    const configRepo = new FakeConfigRepo({ '.github/s2i-policy.yml': POLICY.replace('acme/hello', 'acme/other') });
+    const configRepo = new MemoryConfigRepo({ '.github/s2i-policy.yml': POLICY.replace('acme/hello', 'acme/other') });
     const run = ports({ engine, reporter, configRepo: () => configRepo });
 
     const result = await runPipeline(job(), run);
@@ -362,7 +345,7 @@ describe('src/pipeline/run-pipeline', () => {
   it('builds and pushes but creates no s2i/deploy check when the branch maps to no environment', async () => {
     const engine = new SucceedingEngine(BUILDER, DIGEST);
     const reporter = new RecordingReporter();
-    const configRepo = jest.fn(() => new FakeConfigRepo({}));
+    const configRepo = jest.fn(() => new MemoryConfigRepo({}));
     const run = ports({ engine, reporter, configRepo });
 
     const result = await runPipeline({ ...job(), environment: undefined }, run);

@@ -12,7 +12,7 @@ import type { ProxySettings } from '../../src/settings/proxy-settings.js';
 import { buildTestBuilder, docker, engine, removeImages, tarOf, testSettings, uniqueTag, type FileTree } from '../support/docker.js';
 import { recorder } from '../support/output-recorder.js';
 import { dockerConfigWith, startRegistry, type TestRegistry } from '../support/registry.js';
-import { ShownChecks } from './pipeline-fakes.js';
+import { ShownChecks } from '../support/pipeline-fakes.js';
 
 jest.setTimeout(180_000);
 

@@ -18,7 +18,7 @@ import { assertGitHubDone, mockGitHub, requestLines, type GitHubMock } from '../
 import { startBot, type RunningBot } from '../support/probot.js';
 import { UnusedEngine } from '../support/unused-engine.js';
 import { SucceedingEngine } from '../pipeline/succeeding-engine.js';
-import { MemoryConfigRepo, ShownChecks } from './pipeline-fakes.js';
+import { MemoryConfigRepo, ShownChecks } from '../support/pipeline-fakes.js';
 
 const require = createRequire(import.meta.url);
 const examples = require('@octokit/webhooks-examples/api.github.com/index.json') as Array<{ name: string; examples: PushPayload[] }>;

@@ -7,7 +7,7 @@ import { runPipeline } from '../../src/pipeline/run-pipeline.js';
 import { loadEngineSettings } from '../../src/settings/engine-settings.js';
 import { packDirectory } from '../../src/source/pack-directory.js';
 import { SucceedingEngine } from '../pipeline/succeeding-engine.js';
-import { MemoryConfigRepo, ShownChecks } from './pipeline-fakes.js';
+import { MemoryConfigRepo, ShownChecks } from '../support/pipeline-fakes.js';
 
 const BUILDER = 'registry.example.com/s2i/html:1';
 const CANARY = 'canary-5e1f0b7a93';
