@@ -3,12 +3,16 @@ import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { jest } from '@jest/globals';
 import { waitForHttp } from '../../src/docker/run-service.js';
 import { docker, runInImage } from '../support/docker.js';
 import { sign } from '../support/probot.js';
 
 // The bot's image as `.ci/images` builds it from the Dockerfile (s2i-bot/bot:local), run the way the Kubernetes
 // manifests run it: as its own user, read-only, with /tmp writable and the App's identity in the environment.
+
+// Each test starts a container; on a busy machine that alone can take longer than jest's default 5 s.
+jest.setTimeout(60_000);
 
 const require = createRequire(import.meta.url);
 const examples = require('@octokit/webhooks-examples/api.github.com/index.json') as Array<{ name: string; examples: unknown[] }>;
