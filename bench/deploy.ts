@@ -412,7 +412,7 @@ async function main(): Promise<void> {
     policyText: sample.policyText,
   });
   const log = new BotLog();
-  const queue = new RunQueue({ concurrency: botSettings.concurrency, onError: (error) => log.errors.push(`run failed unexpectedly: ${(error as Error).message}`) });
+  const queue = new RunQueue({ concurrency: botSettings.concurrency });
   const images: string[] = [];
   const tags: string[] = [];
   const runTimeoutMs = settings.timeoutSeconds * 1000 + 120_000;

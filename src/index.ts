@@ -14,7 +14,7 @@ import { loadStoreSettings } from './store/store-settings.js';
 
 // The Probot entry: wires the app to its production dependencies from the environment. No logic here.
 export const bot = loadBotSettings();
-export const queue = new RunQueue({ concurrency: bot.concurrency, onError: (error, key) => console.error(`run ${key} failed unexpectedly:`, error) });
+export const queue = new RunQueue({ concurrency: bot.concurrency });
 /** Runs across restarts, in `S2I_DATA_DIR`. */
 export const store = RunStore.open({ path: loadStoreSettings().path });
 export const active = new ActiveRuns();

@@ -82,7 +82,7 @@ describe('app: push → S2I build → registry → config repo → check runs', 
 
   beforeEach(async () => {
     github = mockGitHub();
-    queue = new RunQueue({ concurrency: 1, onError: (error) => console.error(error) });
+    queue = new RunQueue({ concurrency: 1 });
     bot = await startBot(s2iBot({ engine, settings: testSettings(), queue, env: { DOCKER_CONFIG: dockerConfig }, checkRefreshMs: 60_000 }));
     repository = `${registry.address}/it/hello-${uniqueTag()}`;
     images.push(`${repository}:${SHA}`);

@@ -1,22 +1,15 @@
-/** How many keys the queue remembers to refuse duplicates; old ones are forgotten first. */
-const REMEMBERED_KEYS = 10_000;
-
 export interface RunQueueOptions {
   /** Runs executing at the same time (`S2I_BUILD_CONCURRENCY`). */
   concurrency: number;
-  /** Called when a task throws; tasks report their own failures, so this is for bugs. */
-  onError: (error: unknown, key: string) => void;
 }
 
 /**
- * The in-process queue runs are taken from: at most `concurrency` at a time, in arrival order.
- * A key (a delivery id, or repo + commit + environment) is accepted once; a second `add` or `claim` with a
- * key seen before is refused, so a redelivered webhook or a repeated push does not build twice.
+ * The in-process queue runs are taken from: at most `concurrency` at a time, in arrival order. It only schedules:
+ * which deliveries and runs are new is the run store's to decide (`markDelivery`, `claimRun`), across restarts.
  */
 export class RunQueue {
   private readonly waiting: Array<() => Promise<void>> = [];
   private running = 0;
-  private readonly seen = new Set<string>();
   private idleWaiters: Array<() => void> = [];
   private tracked = 0;
 
@@ -24,21 +17,7 @@ export class RunQueue {
     if (!Number.isInteger(options.concurrency) || options.concurrency < 1) throw new Error(`concurrency must be a positive integer, got ${options.concurrency}`);
   }
 
-  /** Queues `task` unless `key` was seen before; returns whether it was queued. */
-  add(key: string, task: () => Promise<void>): boolean {
-    if (!this.claim(key)) return false;
-    this.waiting.push(async () => {
-      try {
-        await task();
-      } catch (error) {
-        this.options.onError(error, key);
-      }
-    });
-    this.next();
-    return true;
-  }
-
-  /** Runs `task` when a slot is free, in arrival order with `add`, and settles with its outcome. */
+  /** Runs `task` when a slot is free, in arrival order, and settles with its outcome. */
   slot<T>(task: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.waiting.push(() => task().then(resolve, reject));
@@ -46,12 +25,16 @@ export class RunQueue {
     });
   }
 
-  /** Marks `key` as taken; false when it was already taken. */
-  claim(key: string): boolean {
-    if (this.seen.has(key)) return false;
-    this.seen.add(key);
-    if (this.seen.size > REMEMBERED_KEYS) this.seen.delete(this.seen.values().next().value as string);
-    return true;
+  /**
+   * Work started outside the queue that may add to it (a delivery's handling: the config read, a command's reaction
+   * and permission check do not wait for a free slot). `onIdle` waits for it too.
+   */
+  track(work: Promise<void>): void {
+    this.tracked += 1;
+    void work.finally(() => {
+      this.tracked -= 1;
+      this.settle();
+    });
   }
 
   /** Runs waiting or executing. */
@@ -67,18 +50,6 @@ export class RunQueue {
   /** Runs executing now: the concurrency in use. */
   get runningCount(): number {
     return this.running;
-  }
-
-  /**
-   * Work started outside the queue that may add to it (a comment's commands: the reaction and the permission check
-   * do not wait for a free slot). `onIdle` waits for it too.
-   */
-  track(work: Promise<void>): void {
-    this.tracked += 1;
-    void work.finally(() => {
-      this.tracked -= 1;
-      this.settle();
-    });
   }
 
   /** Resolves when nothing is waiting, running or tracked. */

@@ -13,7 +13,7 @@ describe('health/health-handler against the real engine', () => {
   });
 
   async function readyz(dockerEngine: DockerEngine): Promise<{ status: number; body: unknown }> {
-    const queue = new RunQueue({ concurrency: 1, onError: (error) => console.error(error) });
+    const queue = new RunQueue({ concurrency: 1 });
     bot = await startBot(s2iBot({ engine: dockerEngine, settings: testSettings(), queue, env: {}, checkRefreshMs: 60_000 }));
     const response = await fetch(`${bot.url}/readyz`);
     return { status: response.status, body: await response.json() };

@@ -30,7 +30,7 @@ describe('health/health-handler', () => {
   });
 
   async function start(engine: PingEngine, checks?: ReadinessCheck[]): Promise<RunningBot> {
-    const queue = new RunQueue({ concurrency: 1, onError: (error) => console.error(error) });
+    const queue = new RunQueue({ concurrency: 1 });
     bot = await startBot(s2iBot({ engine, settings: loadEngineSettings({}), queue, env: {}, checkRefreshMs: 60_000, readinessChecks: checks }));
     return bot;
   }

@@ -45,7 +45,7 @@ describe('metrics/run-logger', () => {
     expectConfigRead(github, CONFIG);
     expectFailedBuildCheck(github, 31);
     const capture = new LogCapture();
-    const queue = new RunQueue({ concurrency: 1, onError: (error) => console.error(error) });
+    const queue = new RunQueue({ concurrency: 1 });
     bot = await startBot(s2iBot({ engine: new MissingBuilderEngine(), settings: loadEngineSettings({}), queue, env: {}, checkRefreshMs: 60_000 }), {
       log: pino({ level: 'debug' }, capture),
     });
@@ -76,7 +76,7 @@ describe('metrics/run-logger', () => {
     expectConfigRead(github, undefined);
     expectConfig(github, undefined);
     const capture = new LogCapture();
-    const queue = new RunQueue({ concurrency: 1, onError: (error) => console.error(error) });
+    const queue = new RunQueue({ concurrency: 1 });
     bot = await startBot(s2iBot({ engine: new MissingBuilderEngine(), settings: loadEngineSettings({}), queue, env: {}, checkRefreshMs: 60_000 }), {
       log: pino({ level: 'info' }, capture),
     });

@@ -17,7 +17,7 @@ describe('metrics/serve-metrics', () => {
 
   beforeEach(() => {
     github = mockGitHub();
-    queue = new RunQueue({ concurrency: 1, onError: (error) => console.error(error) });
+    queue = new RunQueue({ concurrency: 1 });
   });
 
   afterEach(async () => {
@@ -98,12 +98,11 @@ describe('metrics/serve-metrics', () => {
     const running = await start();
     let release = () => {};
     const blocked = new Promise<void>((resolve) => (release = resolve));
-    queue.add('first', () => blocked);
-    queue.add('second', () => blocked);
+    const runs = [queue.slot(() => blocked), queue.slot(() => blocked)];
 
     const busy = await scrape(running);
     release();
-    await queue.onIdle();
+    await Promise.all(runs);
     const idle = await scrape(running);
 
     expect(busy).toContain('s2i_bot_queue_depth 1');

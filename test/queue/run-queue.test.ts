@@ -8,11 +8,11 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
 
 describe('queue/run-queue', () => {
   it('runs at most `concurrency` tasks at once, in arrival order', async () => {
-    const queue = new RunQueue({ concurrency: 2, onError: () => {} });
+    const queue = new RunQueue({ concurrency: 2 });
     const gates = [deferred(), deferred(), deferred()];
     const started: number[] = [];
 
-    gates.forEach((gate, index) => queue.add(`k${index}`, async () => (started.push(index), gate.promise)));
+    gates.forEach((gate, index) => void queue.slot(async () => (started.push(index), gate.promise)));
     await Promise.resolve();
     const startedWhileTwoRun = [...started];
     gates[0].resolve();
@@ -26,55 +26,35 @@ describe('queue/run-queue', () => {
     expect(queue.size).toBe(0);
   });
 
-  it('refuses a key it has seen, queued, running or done', async () => {
-    const queue = new RunQueue({ concurrency: 1, onError: () => {} });
-    let runs = 0;
+  it('settles with what the task resolved or threw, and goes on with the next', async () => {
+    const queue = new RunQueue({ concurrency: 1 });
 
-    const first = queue.add('delivery:1', async () => void (runs += 1));
-    const again = queue.add('delivery:1', async () => void (runs += 1));
-    await queue.onIdle();
-    const afterDone = queue.add('delivery:1', async () => void (runs += 1));
-
-    expect([first, again, afterDone]).toEqual([true, false, false]);
-    expect(runs).toBe(1);
-  });
-
-  it('claims a key once', () => {
-    const queue = new RunQueue({ concurrency: 1, onError: () => {} });
-
-    expect([queue.claim('acme/hello@abc#production'), queue.claim('acme/hello@abc#production'), queue.claim('acme/hello@abc#staging')]).toEqual([true, false, true]);
-  });
-
-  it('reports a task that throws and goes on with the next', async () => {
-    const errors: Array<[string, string]> = [];
-    const queue = new RunQueue({ concurrency: 1, onError: (error, key) => errors.push([key, (error as Error).message]) });
-    let ranAfter = false;
-
-    queue.add('bad', async () => {
+    const bad = queue.slot(async () => {
       throw new Error('boom');
     });
-    queue.add('good', async () => void (ranAfter = true));
-    await queue.onIdle();
+    const good = queue.slot(async () => 'built');
 
-    expect(errors).toEqual([['bad', 'boom']]);
-    expect(ranAfter).toBe(true);
+    await expect(bad).rejects.toThrow('boom');
+    await expect(good).resolves.toBe('built');
+    await queue.onIdle();
+    expect(queue.size).toBe(0);
   });
 
   it('refuses a concurrency below 1', () => {
-    expect(() => new RunQueue({ concurrency: 0, onError: () => {} })).toThrow('concurrency must be a positive integer, got 0');
+    expect(() => new RunQueue({ concurrency: 0 })).toThrow('concurrency must be a positive integer, got 0');
   });
 });
 
 describe('queue/run-queue: tracked work', () => {
   it('waits in onIdle for tracked work and for the runs it adds', async () => {
-    const queue = new RunQueue({ concurrency: 1, onError: () => {} });
+    const queue = new RunQueue({ concurrency: 1 });
     const gate = deferred();
     const events: string[] = [];
 
     queue.track(
       gate.promise.then(() => {
         events.push('tracked done');
-        queue.add('run', async () => void events.push('run'));
+        void queue.slot(async () => void events.push('run'));
       }),
     );
     const idle = queue.onIdle().then(() => events.push('idle'));

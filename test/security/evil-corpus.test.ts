@@ -65,7 +65,7 @@ describe('security: the evil corpus through the real parsers and the pipeline', 
 
     beforeEach(async () => {
       github = mockGitHub();
-      queue = new RunQueue({ concurrency: 1, onError: (error) => console.error(error) });
+      queue = new RunQueue({ concurrency: 1 });
       bot = await startBot(limitWebhookPayloads(s2iBot({ engine: new UnusedEngine('a config the bot refuses'), settings: loadEngineSettings({}), queue, env: {}, checkRefreshMs: 60_000 })));
     });
 

@@ -24,7 +24,7 @@ describe('security: webhook deliveries over HTTP', () => {
 
   beforeEach(async () => {
     github = mockGitHub();
-    queue = new RunQueue({ concurrency: 1, onError: (error) => console.error(error) });
+    queue = new RunQueue({ concurrency: 1 });
     const app = s2iBot({ engine: new UnusedEngine('a refused delivery'), settings: loadEngineSettings({}), queue, env: {}, checkRefreshMs: 60_000 });
     bot = await startBot(limitWebhookPayloads(app));
   });

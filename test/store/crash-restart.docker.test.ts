@@ -192,7 +192,7 @@ describe('src/store/recover-runs (a bot killed with SIGKILL during assemble, the
     const flows = new GitHubFlows(github);
     flows.token();
     flows.checkUpdated(CHECK_RUN_ID);
-    const queue = new RunQueue({ concurrency: 1, onError: (error) => console.error(error) });
+    const queue = new RunQueue({ concurrency: 1 });
 
     bot = await startBot(s2iBot({ engine, settings: testSettings(), queue, store, env: { DOCKER_CONFIG: join(dir, 'docker-config') }, checkRefreshMs: 60_000, recoverOnStart: true }));
     await queue.onIdle();

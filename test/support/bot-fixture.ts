@@ -126,7 +126,7 @@ export interface BotFixture {
 
 /** Starts the app with the fixture engine; `deliver` posts a signed webhook and waits for everything it started. */
 export async function startFixture(overrides: Partial<AppDependencies> = {}, concurrency = 1): Promise<BotFixture> {
-  const queue = new RunQueue({ concurrency, onError: (error) => console.error(error) });
+  const queue = new RunQueue({ concurrency });
   const engine = new FixtureEngine();
   const active = new ActiveRuns();
   const bot = await startBot(

@@ -75,7 +75,7 @@ try {
   nock.emitter.on('no match', report);
 
   const store = RunStore.open({ path: options.storePath });
-  const queue = new RunQueue({ concurrency: 1, onError: (error) => console.error(error) });
+  const queue = new RunQueue({ concurrency: 1 });
   const bot = await startBot(s2iBot({ engine, settings: testSettings(), queue, store, env: { DOCKER_CONFIG: options.dockerConfig }, checkRefreshMs: 60_000 }));
   const response = await bot.deliver('push', pushPayload(options.sha));
   send({ kind: 'delivered', status: response.status });
